@@ -1,0 +1,68 @@
+"""Run configuration: defaults in frozen dataclasses, validated once in :func:`validate_config`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pipeline.errors import ConfigError
+from pipeline.types import ClustererName, LoadOptions
+
+CLUSTERERS: tuple[str, ...] = ("kmeans", "hdbscan")
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run can be told. The CLI flags and the dashboard widgets map onto these fields.
+
+    Attributes:
+        text_column: Column holding the feedback text; ``None`` auto-detects it.
+        model: Embedder name from the registry (``auto`` picks one and records why).
+        model_options: Extra keyword arguments for the embedder factory (``url``, ``path``...).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        clusterer: ``kmeans`` or ``hdbscan``.
+        n_topics: K-Means topic count; ``None`` chooses it automatically.
+        min_topic_size: HDBSCAN's minimum topic size; ``None`` scales it with the data.
+        assign_outliers: HDBSCAN only: give each outlier its nearest topic.
+        seed: Random seed for every stochastic step.
+        max_chars: Texts are cut to this many characters for the model (counted in the ledger).
+        use_cache: Reuse embeddings cached on disk.
+        load: Encoding / delimiter / sheet overrides and input limits.
+    """
+
+    text_column: str | None = None
+    model: str = "auto"
+    model_options: dict[str, Any] = field(default_factory=dict)
+    device: str = "auto"
+    clusterer: ClustererName = "kmeans"
+    n_topics: int | None = None
+    min_topic_size: int | None = None
+    assign_outliers: bool = False
+    seed: int = 42
+    max_chars: int = 2000
+    use_cache: bool = True
+    load: LoadOptions = field(default_factory=LoadOptions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validate_config(config: RunConfig) -> RunConfig:
+    """Check every field and raise one :class:`ConfigError` listing all problems."""
+    problems: list[str] = []
+    if config.clusterer not in CLUSTERERS:
+        problems.append(f"clusterer must be one of {', '.join(CLUSTERERS)} (got {config.clusterer!r})")
+    if config.device not in DEVICES:
+        problems.append(f"device must be one of {', '.join(DEVICES)} (got {config.device!r})")
+    if config.n_topics is not None and not 2 <= config.n_topics <= 1000:
+        problems.append(f"n_topics must be between 2 and 1000, or auto (got {config.n_topics})")
+    if config.min_topic_size is not None and config.min_topic_size < 2:
+        problems.append(f"min_topic_size must be at least 2 (got {config.min_topic_size})")
+    if config.max_chars < 10:
+        problems.append(f"max_chars must be at least 10 (got {config.max_chars})")
+    if not 0 <= config.seed < 2**32:
+        problems.append(f"seed must be between 0 and 2**32 - 1 (got {config.seed})")
+    if problems:
+        raise ConfigError("; ".join(problems) + ".", code="config")
+    return config

@@ -1,0 +1,54 @@
+"""The one small interface every embedder implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+TextKind = Literal["document", "query"]
+BatchProgress = Callable[[int, int], None]
+"""``progress(done, total)`` in texts."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors.
+
+    Attributes:
+        name: Registry name (``"use-multilingual"``, ``"qwen3"``...).
+        model_id: What actually ran, precise enough to reproduce (package + version, path, or URL+model).
+        dim: Output dimension.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:0"`` or ``"http"``.
+        max_chars_hint: Texts longer than this many characters are likely truncated by the model
+            (used to count truncations), or ``None`` when unknown.
+    """
+
+    name: str
+    model_id: str
+    dim: int
+    device: str
+    max_chars_hint: int | None
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: TextKind = "document",
+        progress: BatchProgress | None = None,
+    ) -> np.ndarray:
+        """Return float32 ``(len(texts), dim)`` rows with unit L2 norm, in input order.
+
+        ``kind="query"`` applies the model's query prompt where it has one (Qwen3's
+        ``Instruct: ...\\nQuery:``, e5's ``query: ``); documents get the document form.
+        """
+        ...
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Return float32 rows scaled to unit length (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms

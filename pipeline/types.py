@@ -1,0 +1,268 @@
+"""Typed, frozen data passed between the pipeline stages.
+
+The stages are ``load -> documents -> embed -> reduce -> cluster -> keywords/languages -> report``.
+Row identity is kept throughout: ``row`` is the 0-based data-row index in the input file, and every
+input row appears in the result with a ``status`` that says whether it was clustered and, if not, why.
+
+Arrays indexed by *unique* texts (embeddings, reduced coordinates, cluster labels) are aligned with
+:attr:`Documents.unique_rows`; :meth:`RunResult.row_labels` and friends map them back to every row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+STATUS_OK = "ok"
+OUTLIER = -1
+EXCLUDED = -2
+
+ClustererName = Literal["kmeans", "hdbscan"]
+
+
+# --------------------------------------------------------------------------------------------- load
+@dataclass(frozen=True)
+class LoadOptions:
+    """What the caller may override or limit when reading a file (CLI flags, dashboard widgets)."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_row: int | None = None
+    sheet: str | int | None = None
+    max_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 2_000_000
+    max_cell_chars: int = 100_000
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One row that was excluded or altered while loading or preparing text."""
+
+    row: int
+    """0-based data-row index (``-1`` when the problem did not map to a data row)."""
+    line: int
+    """1-based line (or spreadsheet row) number in the file; ``0`` when unknown."""
+    reason: str
+    """Short machine-readable reason: ``bad_line``, ``undecodable``, ``control_chars``, ``truncated``..."""
+    detail: str = ""
+    """Human-readable detail: the raw line (shortened) or what was changed."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """How a file was read: what was detected, what was overridden, and every row issue."""
+
+    filename: str
+    format: str
+    sha256: str
+    rows_read: int
+    columns: tuple[str, ...]
+    encoding: str | None = None
+    encoding_confidence: float | None = None
+    encoding_alternatives: tuple[str, ...] = ()
+    delimiter: str | None = None
+    header_row: int = 0
+    sheet: str | None = None
+    issues: tuple[RowIssue, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def issue_counts(self) -> dict[str, int]:
+        """Count issues per reason."""
+        return dict(Counter(issue.reason for issue in self.issues))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (issues as counts; the full list is exported separately)."""
+        return {
+            "filename": self.filename,
+            "format": self.format,
+            "sha256": self.sha256,
+            "rows_read": self.rows_read,
+            "columns": list(self.columns),
+            "encoding": self.encoding,
+            "encoding_confidence": self.encoding_confidence,
+            "encoding_alternatives": list(self.encoding_alternatives),
+            "delimiter": self.delimiter,
+            "header_row": self.header_row,
+            "sheet": self.sheet,
+            "issue_counts": self.issue_counts(),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """Every data row of the input, all cells as strings (missing cells are ``""``), in file order.
+
+    ``row_status[i]`` is ``"ok"`` or a reason the loader already excluded the row (``"bad_line"``).
+    """
+
+    frame: pd.DataFrame
+    report: LoadReport
+    row_status: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------- documents
+@dataclass(frozen=True)
+class Documents:
+    """The text to analyse, one entry per input row.
+
+    Attributes:
+        texts: Analysis text per row (normalised, cleaned, truncated); ``""`` for excluded rows.
+        status: ``"ok"``, ``"empty"``, ``"duplicate_of:<row>"``, ``"bad_line"``, ...
+        text_column: The column the texts came from.
+        text_column_reason: Why that column was chosen (``"given"`` or the auto-detection reason).
+        issues: Rows whose text was altered (control characters removed, truncated, ...).
+    """
+
+    texts: tuple[str, ...]
+    status: tuple[str, ...]
+    text_column: str
+    text_column_reason: str
+    issues: tuple[RowIssue, ...] = ()
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.texts)
+
+    @property
+    def unique_rows(self) -> np.ndarray:
+        """Row indices that are embedded and clustered (status ``ok``), ascending."""
+        return np.flatnonzero(np.array([s == STATUS_OK for s in self.status], dtype=bool))
+
+    @property
+    def source_row(self) -> np.ndarray:
+        """For each row, the row whose topic it takes: itself, its first occurrence, or ``-1``."""
+        out = np.full(len(self.status), -1, dtype=np.int64)
+        for i, s in enumerate(self.status):
+            if s == STATUS_OK:
+                out[i] = i
+            elif s.startswith("duplicate_of:"):
+                out[i] = int(s.split(":", 1)[1])
+        return out
+
+    def excluded_counts(self) -> dict[str, int]:
+        """Rows not clustered themselves, per reason (``duplicate_of:<row>`` counts as ``duplicate``)."""
+        reasons = (s.split(":", 1)[0].replace("duplicate_of", "duplicate") for s in self.status)
+        return dict(Counter(r for r in reasons if r != STATUS_OK))
+
+
+# ------------------------------------------------------------------------------------ model outputs
+@dataclass(frozen=True)
+class Embeddings:
+    """L2-normalised float32 vectors of shape ``(n_unique, dim)``, aligned with ``unique_rows``."""
+
+    vectors: np.ndarray
+    model: str
+    device: str
+    n_cached: int = 0
+    n_computed: int = 0
+    n_truncated: int = 0
+    """Texts longer than the model's window (embedded from their beginning)."""
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """Low-dimensional coordinates, aligned with ``unique_rows``."""
+
+    cluster_space: np.ndarray
+    """``(n_unique, n_components)`` coordinates the clusterer runs on."""
+    map_2d: np.ndarray
+    """``(n_unique, 2)`` coordinates for the map."""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Topic labels per unique text (``-1`` = outlier), with how they were chosen."""
+
+    labels: np.ndarray
+    method: str
+    n_topics: int
+    params: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic as shown to analysts."""
+
+    id: int
+    name: str
+    size: int
+    """Rows in the topic, duplicates included."""
+    share: float
+    """``size`` / rows that have a topic (outliers included, excluded rows not)."""
+    keywords: tuple[tuple[str, float], ...]
+    examples: tuple[int, ...]
+    """Rows of the most representative texts, best first."""
+    languages: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every input row is accounted for: ``rows_clustered + sum(excluded.values()) == rows_read``."""
+
+    rows_read: int
+    rows_clustered: int
+    excluded: dict[str, int]
+    altered: dict[str, int] = field(default_factory=dict)
+    """Rows kept but changed (``truncated``, ``control_chars``...), per reason."""
+
+    def __post_init__(self) -> None:
+        if self.rows_clustered + sum(self.excluded.values()) != self.rows_read:
+            raise AssertionError(f"row ledger does not balance: {self}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows_read": self.rows_read,
+            "rows_clustered": self.rows_clustered,
+            "excluded": dict(self.excluded),
+            "altered": dict(self.altered),
+        }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run produced. Arrays over unique texts align with ``documents.unique_rows``.
+
+    ``manifest`` is the content of ``run.json`` (config, versions, seed, input hash, timings, ledger).
+    """
+
+    table: pd.DataFrame
+    load_report: LoadReport
+    documents: Documents
+    embeddings: Embeddings
+    reduction: Reduction
+    clustering: Clustering
+    topics: tuple[Topic, ...]
+    languages: tuple[str, ...]
+    """Language code per row (``""`` for excluded rows)."""
+    ledger: Ledger
+    manifest: dict[str, Any]
+
+    def row_labels(self) -> np.ndarray:
+        """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""
+        return _spread(self.documents, self.clustering.labels.astype(np.int64), EXCLUDED)
+
+    def row_coords(self) -> np.ndarray:
+        """``(n_rows, 2)`` map coordinates per row (NaN for excluded rows)."""
+        return _spread(self.documents, self.reduction.map_2d.astype(np.float64), np.nan)
+
+    def topic_names(self) -> dict[int, str]:
+        return {t.id: t.name for t in self.topics}
+
+
+def _spread(documents: Documents, values: np.ndarray, missing: float) -> np.ndarray:
+    """Map an array aligned with ``unique_rows`` onto every row through ``source_row``."""
+    unique = documents.unique_rows
+    position = np.full(documents.n_rows, -1, dtype=np.int64)
+    position[unique] = np.arange(len(unique))
+    source = documents.source_row
+    has = source >= 0
+    out = np.full((documents.n_rows, *values.shape[1:]), missing, dtype=values.dtype)
+    out[has] = values[position[source[has]]]
+    return out
