@@ -36,6 +36,8 @@ class LoadOptions:
     max_bytes: int = 200 * 1024 * 1024
     max_rows: int = 2_000_000
     max_cell_chars: int = 100_000
+    max_uncompressed_bytes: int = 512 * 1024 * 1024
+    """XLSX/Parquet: refuse when the declared decompressed size exceeds this (zip-bomb guard)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,10 @@ class LoadReport:
     sheet: str | None = None
     issues: tuple[RowIssue, ...] = ()
     warnings: tuple[str, ...] = ()
+    encoding_overridden: bool = False
+    """True when the caller chose the encoding (``LoadOptions.encoding``) instead of detection."""
+    skipped_lines: int = 0
+    """Lines that are not data rows and were skipped: banner lines above the header, blank lines."""
 
     def issue_counts(self) -> dict[str, int]:
         """Count issues per reason."""
@@ -90,6 +96,8 @@ class LoadReport:
             "sheet": self.sheet,
             "issue_counts": self.issue_counts(),
             "warnings": list(self.warnings),
+            "encoding_overridden": self.encoding_overridden,
+            "skipped_lines": self.skipped_lines,
         }
 
 
