@@ -1,0 +1,1 @@
+"""The Streamlit dashboard (``streamlit run dashboard/app.py``): a thin layer over ``pipeline``."""

@@ -1,0 +1,420 @@
+"""Every string the dashboard shows, in English and Simplified Chinese.
+
+``t("key", **values)`` returns the string in the session's language with ``{values}`` filled in;
+``t.reason(code)`` explains a row status or load-issue code in plain words. A missing key falls
+back to English, then to the key itself (the tests check that every key exists in both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
+
+STRINGS: dict[str, dict[str, str]] = {
+    # ---------------------------------------------------------------- navigation and sidebar
+    "nav.section.prepare": {"en": "Prepare", "zh": "准备"},
+    "nav.section.explore": {"en": "Explore", "zh": "探索"},
+    "nav.section.share": {"en": "Share", "zh": "分享"},
+    "nav.data": {"en": "Data", "zh": "数据"},
+    "nav.run": {"en": "Run", "zh": "运行"},
+    "nav.topics": {"en": "Topics", "zh": "主题"},
+    "nav.map": {"en": "Map", "zh": "地图"},
+    "nav.search": {"en": "Search", "zh": "搜索"},
+    "nav.trends": {"en": "Trends", "zh": "趋势"},
+    "nav.export": {"en": "Export", "zh": "导出"},
+    "nav.runs": {"en": "Runs", "zh": "历史运行"},
+    "sidebar.language": {"en": "Language", "zh": "界面语言"},
+    "sidebar.status": {"en": "Current work", "zh": "当前工作"},
+    "sidebar.no_data": {"en": "No file yet", "zh": "尚未选择文件"},
+    "sidebar.running": {"en": "Analysis running…", "zh": "分析进行中…"},
+    "sidebar.run": {"en": "{topics} topics · {rows:,} rows", "zh": "{topics} 个主题 · {rows:,} 行"},
+    # ---------------------------------------------------------------- common
+    "common.no_run": {
+        "en": "No analysis is open yet. Load a file and run an analysis, or reopen an earlier run.",
+        "zh": "还没有打开的分析。请先加载文件并运行分析，或重新打开之前的运行。",
+    },
+    "common.go_data": {"en": "Load data", "zh": "加载数据"},
+    "common.go_runs": {"en": "Earlier runs", "zh": "历史运行"},
+    "common.unexpected": {
+        "en": "Something went wrong on our side. The details were logged; please try again.",
+        "zh": "程序内部出错，详细信息已记录到日志，请重试。",
+    },
+    "common.row": {"en": "Row", "zh": "行号"},
+    "common.text": {"en": "Feedback", "zh": "反馈内容"},
+    "common.topic": {"en": "Topic", "zh": "主题"},
+    "common.language": {"en": "Language", "zh": "语言"},
+    # ---------------------------------------------------------------- roles of optional columns
+    "role.date": {"en": "Date", "zh": "日期"},
+    "role.rating": {"en": "Rating", "zh": "评分"},
+    "role.channel": {"en": "Channel", "zh": "渠道"},
+    "role.language": {"en": "Language", "zh": "语言"},
+    "role.id": {"en": "ID", "zh": "编号"},
+    "role.topic": {"en": "Topic", "zh": "主题"},
+    # ---------------------------------------------------------------- data page
+    "data.title": {"en": "Your feedback data", "zh": "反馈数据"},
+    "data.intro": {
+        "en": "Upload an export of reviews, tickets or survey answers, check that it was read correctly, and pick the text column.",
+        "zh": "上传评论、工单或问卷回答的导出文件，确认读取无误，并选择文本列。",
+    },
+    "data.upload": {"en": "Upload a file", "zh": "上传文件"},
+    "data.upload_help": {
+        "en": "CSV, TSV, Excel (.xlsx), JSON Lines or Parquet, up to 50 MB. Any encoding and delimiter.",
+        "zh": "支持 CSV、TSV、Excel (.xlsx)、JSON Lines 或 Parquet，最大 50 MB，编码和分隔符自动识别。",
+    },
+    "data.formats": {
+        "en": "Supported: CSV and TSV (UTF-8, GB18030/GBK, UTF-16…), Excel .xlsx, JSON Lines, Parquet.",
+        "zh": "支持：CSV 与 TSV（UTF-8、GB18030/GBK、UTF-16 等）、Excel .xlsx、JSON Lines、Parquet。",
+    },
+    "data.sample_title": {"en": "No file at hand?", "zh": "手头没有文件？"},
+    "data.sample_caption": {
+        "en": "Try the bundled sample: 600+ multilingual customer comments with date, rating and channel.",
+        "zh": "试试内置示例：600 多条多语言客户反馈，包含日期、评分和渠道。",
+    },
+    "data.sample_button": {"en": "Use the sample file", "zh": "使用示例文件"},
+    "data.file_title": {"en": "File: {name}", "zh": "文件：{name}"},
+    "data.rows": {"en": "Rows", "zh": "行数"},
+    "data.columns": {"en": "Columns", "zh": "列数"},
+    "data.format": {"en": "Format", "zh": "格式"},
+    "data.encoding": {"en": "Encoding", "zh": "编码"},
+    "data.delimiter": {"en": "Delimiter", "zh": "分隔符"},
+    "data.detected_delimiter": {"en": "Delimiter: {delimiter}", "zh": "分隔符：{delimiter}"},
+    "data.auto_detect": {"en": "Detect automatically", "zh": "自动识别"},
+    "data.delim.comma": {"en": "Comma ( , )", "zh": "逗号 ( , )"},
+    "data.delim.semicolon": {"en": "Semicolon ( ; )", "zh": "分号 ( ; )"},
+    "data.delim.tab": {"en": "Tab", "zh": "制表符"},
+    "data.delim.pipe": {"en": "Pipe ( | )", "zh": "竖线 ( | )"},
+    "data.read_options": {
+        "en": "Preview looks wrong? Change how the file is read",
+        "zh": "预览不对？修改读取方式",
+    },
+    "data.read_options_help": {
+        "en": "Garbled characters usually mean a wrong encoding (try GB18030 for Chinese Excel exports); everything in one column means a wrong delimiter.",
+        "zh": "出现乱码通常是编码不对（中文 Excel 导出可尝试 GB18030）；所有内容挤在一列通常是分隔符不对。",
+    },
+    "data.try_override": {
+        "en": "If the file is fine, try another encoding or delimiter below.",
+        "zh": "如果文件本身没有问题，请在下方尝试其他编码或分隔符。",
+    },
+    "data.problems": {
+        "en": "{n} rows need your attention. They are kept in the results with their reason.",
+        "zh": "有 {n} 行需要注意，它们会连同原因保留在结果中。",
+    },
+    "data.problem_line": {"en": "- {count} × {reason}", "zh": "- {count} 行：{reason}"},
+    "data.problem_rows": {"en": "See the affected rows", "zh": "查看受影响的行"},
+    "data.download_problems": {"en": "Download affected rows (CSV)", "zh": "下载受影响的行（CSV）"},
+    "data.columns_title": {"en": "Columns", "zh": "列"},
+    "data.text_column": {"en": "Text to analyse", "zh": "要分析的文本列"},
+    "data.text_column_reason": {"en": "Chosen automatically: {reason}", "zh": "自动选择：{reason}"},
+    "data.optional_columns": {"en": "Recognised optional columns", "zh": "识别出的可选列"},
+    "data.no_optional": {
+        "en": "No date, rating, channel, language or id column recognised. Trends need a date column.",
+        "zh": "未识别到日期、评分、渠道、语言或编号列。趋势分析需要日期列。",
+    },
+    "data.role": {"en": "Used as", "zh": "用途"},
+    "data.column": {"en": "Column", "zh": "列名"},
+    "data.preview": {"en": "Preview (first rows as read)", "zh": "预览（按读取结果显示前几行）"},
+    "data.docs_ok": {"en": "{n} texts to analyse", "zh": "{n} 条文本待分析"},
+    "data.docs_excluded": {"en": "{n} {reason}", "zh": "{n} 行{reason}"},
+    "data.next": {"en": "Continue to the analysis settings", "zh": "继续设置分析"},
+    # ---------------------------------------------------------------- reasons (row status, load issues)
+    "reason.empty": {"en": "empty (no text)", "zh": "为空（没有文本）"},
+    "reason.duplicate": {
+        "en": "exact duplicates (they share the topic of their first copy)",
+        "zh": "完全重复（与第一条归入同一主题）",
+    },
+    "reason.bad_line": {"en": "lines that could not be split into columns", "zh": "无法正确拆分成列的行"},
+    "reason.undecodable": {"en": "characters that could not be decoded", "zh": "包含无法解码的字符"},
+    "reason.control_chars": {"en": "invisible control characters removed", "zh": "已移除不可见控制字符"},
+    "reason.truncated": {"en": "very long texts shortened for the model", "zh": "过长文本已为模型截断"},
+    "reason.too_long": {"en": "cells longer than the limit", "zh": "单元格超过长度上限"},
+    # ---------------------------------------------------------------- run page
+    "run.title": {"en": "Run the analysis", "zh": "运行分析"},
+    "run.intro": {
+        "en": "Choose the model and how topics are formed. The run is saved as soon as it finishes.",
+        "zh": "选择模型和主题划分方式。运行结束后会立即保存。",
+    },
+    "run.no_data": {"en": "Load a file first.", "zh": "请先加载文件。"},
+    "run.data_line": {
+        "en": "Data: **{file}** · {rows} rows · text column **{column}**",
+        "zh": "数据：**{file}** · {rows} 行 · 文本列 **{column}**",
+    },
+    "run.model": {"en": "Embedding model", "zh": "向量模型"},
+    "run.model_label": {"en": "Model", "zh": "模型"},
+    "run.auto_label": {"en": "auto (recommended)", "zh": "auto（推荐）"},
+    "run.auto_explained": {
+        "en": "**auto** will run **{name}** on this machine: {reason}",
+        "zh": "**auto** 将在本机使用 **{name}**：{reason}",
+    },
+    "run.clustering": {"en": "Topics", "zh": "主题划分"},
+    "run.clusterer": {"en": "Method", "zh": "方法"},
+    "run.clusterer.kmeans": {"en": "K-Means", "zh": "K-Means"},
+    "run.clusterer.hdbscan": {"en": "HDBSCAN", "zh": "HDBSCAN"},
+    "run.clusterer.kmeans.help": {
+        "en": "Every text gets a topic. The number of topics is chosen for you unless you set it.",
+        "zh": "每条文本都会归入一个主题；除非手动设置，主题数量会自动确定。",
+    },
+    "run.clusterer.hdbscan.help": {
+        "en": "Finds dense topics of any size and leaves unusual texts as outliers.",
+        "zh": "发现任意大小的密集主题，并把不寻常的文本标记为离群点。",
+    },
+    "run.auto_topics": {"en": "Choose the number of topics automatically", "zh": "自动确定主题数量"},
+    "run.n_topics": {"en": "Number of topics", "zh": "主题数量"},
+    "run.auto_min_size": {"en": "Choose the minimum topic size automatically", "zh": "自动确定最小主题规模"},
+    "run.min_size": {"en": "Minimum topic size", "zh": "最小主题规模"},
+    "run.assign_outliers": {"en": "Give outliers their nearest topic", "zh": "将离群点归入最近的主题"},
+    "run.seed": {"en": "Seed", "zh": "随机种子"},
+    "run.seed_help": {"en": "The same seed gives the same topics.", "zh": "相同的种子会得到相同的主题。"},
+    "run.start": {"en": "Start the analysis", "zh": "开始分析"},
+    "run.running": {"en": "Analysing {file}…", "zh": "正在分析 {file}…"},
+    "run.elapsed": {"en": "{s} s elapsed", "zh": "已用 {s} 秒"},
+    "run.stage_count": {"en": "{stage}: {done} / {total}", "zh": "{stage}：{done} / {total}"},
+    "run.cancel": {"en": "Cancel", "zh": "取消"},
+    "run.cancelling": {"en": "Cancelling…", "zh": "正在取消…"},
+    "run.cancelled": {
+        "en": "The run was cancelled. Nothing was saved.",
+        "zh": "运行已取消，未保存任何结果。",
+    },
+    "run.done": {"en": "Analysis finished in {s} s and saved.", "zh": "分析完成，用时 {s} 秒，已保存。"},
+    "run.failed.memory": {
+        "en": "The run needed more memory than this machine has. Try a smaller file.",
+        "zh": "运行所需内存超过本机可用内存，请尝试更小的文件。",
+    },
+    "run.failed.other": {
+        "en": "The run stopped because of an internal error. The details were logged.",
+        "zh": "运行因内部错误而停止，详细信息已记录到日志。",
+    },
+    "run.open_run": {"en": "Open analysis", "zh": "当前分析"},
+    "run.model_used": {"en": "Model", "zh": "模型"},
+    "run.device": {"en": "Device", "zh": "设备"},
+    "run.duration": {"en": "Run time", "zh": "运行时间"},
+    "run.see_topics": {"en": "See the topics", "zh": "查看主题"},
+    "stage.load": {"en": "Reading the file", "zh": "读取文件"},
+    "stage.documents": {"en": "Preparing texts", "zh": "准备文本"},
+    "stage.embed": {"en": "Embedding", "zh": "生成向量"},
+    "stage.reduce": {"en": "Building the map", "zh": "降维建图"},
+    "stage.cluster": {"en": "Finding topics", "zh": "发现主题"},
+    "stage.keywords": {"en": "Extracting keywords", "zh": "提取关键词"},
+    "stage.languages": {"en": "Detecting languages", "zh": "识别语言"},
+    "stage.report": {"en": "Writing the report", "zh": "生成报告"},
+    "stage.save": {"en": "Saving the run", "zh": "保存结果"},
+    # ---------------------------------------------------------------- topics page
+    "topics.title": {"en": "Topics", "zh": "主题"},
+    "topics.intro": {
+        "en": "What customers talk about. Rename topics in the table, merge related ones, and open any topic for detail.",
+        "zh": "客户在谈论什么。可在表格中直接重命名主题、合并相关主题，并查看任一主题的详情。",
+    },
+    "topics.m_rows": {"en": "Rows", "zh": "总行数"},
+    "topics.m_analysed": {"en": "Texts analysed", "zh": "已分析文本"},
+    "topics.m_topics": {"en": "Topics", "zh": "主题数"},
+    "topics.m_outliers": {"en": "Outliers", "zh": "离群占比"},
+    "topics.m_languages": {"en": "Languages", "zh": "语言数"},
+    "topics.languages_line": {"en": "Languages: {langs}", "zh": "语言分布：{langs}"},
+    "topics.table_title": {"en": "All topics", "zh": "全部主题"},
+    "topics.table_hint": {
+        "en": "Double-click a name to rename it. Every edit is saved with the run and can be undone.",
+        "zh": "双击名称即可重命名。所有修改都会随运行保存，并可撤销。",
+    },
+    "topics.col_id": {"en": "ID", "zh": "编号"},
+    "topics.col_name": {"en": "Name", "zh": "名称"},
+    "topics.col_name_help": {"en": "Double-click to rename", "zh": "双击重命名"},
+    "topics.col_size": {"en": "Rows", "zh": "行数"},
+    "topics.col_share": {"en": "Share", "zh": "占比"},
+    "topics.col_keywords": {"en": "Top keywords", "zh": "关键词"},
+    "topics.col_languages": {"en": "Languages", "zh": "语言"},
+    "topics.outliers": {"en": "Outliers", "zh": "离群点"},
+    "topics.rename_title": {"en": "Rename a topic", "zh": "重命名主题"},
+    "topics.topic": {"en": "Topic", "zh": "主题"},
+    "topics.new_name": {"en": "New name", "zh": "新名称"},
+    "topics.rename": {"en": "Rename", "zh": "重命名"},
+    "topics.rename_empty": {"en": "Type a name first.", "zh": "请先输入名称。"},
+    "topics.renamed": {"en": "Topic renamed and saved.", "zh": "主题已重命名并保存。"},
+    "topics.merge_title": {"en": "Merge topics", "zh": "合并主题"},
+    "topics.merge_pick": {"en": "Topics to merge (two or more)", "zh": "要合并的主题（两个或以上）"},
+    "topics.merge_name": {"en": "Name of the merged topic", "zh": "合并后的名称"},
+    "topics.merge_name_ph": {"en": "Leave empty to name it from its keywords", "zh": "留空则根据关键词命名"},
+    "topics.merge": {"en": "Merge", "zh": "合并"},
+    "topics.merge_need_two": {
+        "en": "Pick at least two topics to merge.",
+        "zh": "请至少选择两个主题进行合并。",
+    },
+    "topics.merged": {
+        "en": "Topics merged; keywords and examples recomputed and saved.",
+        "zh": "主题已合并，关键词和示例已重新计算并保存。",
+    },
+    "topics.undo": {"en": "Undo last edit", "zh": "撤销上一步"},
+    "topics.undone": {"en": "Last edit undone.", "zh": "已撤销上一步修改。"},
+    "topics.history": {"en": "Edit history ({n})", "zh": "修改记录（{n}）"},
+    "topics.hist_edit": {"en": "Edit", "zh": "操作"},
+    "topics.hist_merge": {"en": "merged topics {ids}", "zh": "合并主题 {ids}"},
+    "topics.hist_rename": {"en": "renamed topic {id}", "zh": "重命名主题 {id}"},
+    "topics.detail_title": {"en": "Topic detail", "zh": "主题详情"},
+    "topics.detail_pick": {"en": "Topic", "zh": "主题"},
+    "topics.tab_keywords": {"en": "Keywords", "zh": "关键词"},
+    "topics.tab_examples": {"en": "Representative examples", "zh": "代表性示例"},
+    "topics.tab_texts": {"en": "All texts", "zh": "全部文本"},
+    "topics.tab_mix": {"en": "Breakdown", "zh": "分布"},
+    "topics.keyword_weight": {"en": "Weight (class-based TF-IDF)", "zh": "权重（基于类别的 TF-IDF）"},
+    "topics.no_keywords": {"en": "No keywords for this topic.", "zh": "此主题没有关键词。"},
+    "topics.example_row": {"en": "Row {row}", "zh": "第 {row} 行"},
+    "topics.filter_texts": {"en": "Filter texts", "zh": "筛选文本"},
+    "topics.filter_ph": {"en": "Words to look for", "zh": "输入要查找的词"},
+    "topics.n_texts": {"en": "{n} texts", "zh": "{n} 条文本"},
+    "topics.share_topic": {"en": "Share in topic", "zh": "主题内占比"},
+    "topics.share_all": {"en": "Share overall", "zh": "总体占比"},
+    # ---------------------------------------------------------------- map page
+    "map.title": {"en": "Topic map", "zh": "主题地图"},
+    "map.intro": {
+        "en": "Each dot is a piece of feedback; similar feedback sits close together. Draw a box or lasso to list what is inside.",
+        "zh": "每个点代表一条反馈，相似的反馈彼此靠近。用框选或套索选择区域即可列出其中的反馈。",
+    },
+    "map.colour_by": {"en": "Colour by", "zh": "着色依据"},
+    "map.empty": {"en": "This run has no map points.", "zh": "此运行没有可显示的点。"},
+    "map.sampled": {
+        "en": "Drawing {drawn} of {total} points for speed; selections always count every point.",
+        "zh": "为保证速度仅绘制 {total} 个点中的 {drawn} 个；选择结果始终统计全部点。",
+    },
+    "map.selection_title": {"en": "Selected feedback: {n}", "zh": "已选反馈：{n}"},
+    "map.selection_hint": {
+        "en": "Use the box or lasso tool above the map to select an area.",
+        "zh": "使用地图上方的框选或套索工具选择一个区域。",
+    },
+    "map.selection_capped": {"en": "Showing the first {n} selected rows.", "zh": "仅显示前 {n} 条已选行。"},
+    # ---------------------------------------------------------------- search page
+    "search.title": {"en": "Search feedback", "zh": "搜索反馈"},
+    "search.intro": {
+        "en": "Describe what you are looking for in any language; results are ranked by meaning, not exact words.",
+        "zh": "用任意语言描述要找的内容，结果按语义而非字面匹配排序。",
+    },
+    "search.query": {"en": "What are you looking for?", "zh": "要查找什么？"},
+    "search.placeholder": {
+        "en": "e.g. refund not received / 退款没到账",
+        "zh": "例如：退款没到账 / refund not received",
+    },
+    "search.top_k": {"en": "Results", "zh": "结果数"},
+    "search.go": {"en": "Search", "zh": "搜索"},
+    "search.hint": {"en": "Type a query and press Search.", "zh": "输入查询内容并点击搜索。"},
+    "search.loading_model": {"en": "Loading {name}…", "zh": "正在加载 {name}…"},
+    "search.n_results": {
+        "en": "{n} most similar texts (model: {model})",
+        "zh": "最相似的 {n} 条文本（模型：{model}）",
+    },
+    "search.similarity": {"en": "Similarity", "zh": "相似度"},
+    # ---------------------------------------------------------------- trends page
+    "trends.title": {"en": "Trends", "zh": "趋势"},
+    "trends.intro": {
+        "en": "How much each topic is talked about over time, and which topics are growing.",
+        "zh": "各主题随时间的讨论量，以及哪些主题正在增长。",
+    },
+    "trends.no_date": {
+        "en": "No date column was recognised. Pick the column that holds dates.",
+        "zh": "未识别到日期列，请选择包含日期的列。",
+    },
+    "trends.date_column": {"en": "Date column", "zh": "日期列"},
+    "trends.freq": {"en": "Period", "zh": "周期"},
+    "trends.freq.D": {"en": "Day", "zh": "日"},
+    "trends.freq.W": {"en": "Week", "zh": "周"},
+    "trends.freq.M": {"en": "Month", "zh": "月"},
+    "trends.measure": {"en": "Show", "zh": "显示"},
+    "trends.count": {"en": "Rows", "zh": "条数"},
+    "trends.share": {"en": "Share", "zh": "占比"},
+    "trends.top": {"en": "Topics", "zh": "主题数"},
+    "trends.growing_title": {
+        "en": "Growing fastest in the latest period (from {period})",
+        "zh": "最近一个周期（自 {period} 起）增长最快",
+    },
+    "trends.topic_n": {"en": "Topic {id}", "zh": "主题 {id}"},
+    "trends.growing_help": {
+        "en": "{prev} rows in the previous period, {now} in the latest.",
+        "zh": "上一周期 {prev} 条，最近一个周期 {now} 条。",
+    },
+    "trends.no_growth": {"en": "No topic grew in the latest period.", "zh": "最近一个周期没有主题增长。"},
+    "trends.table": {"en": "Numbers per period", "zh": "各周期数据"},
+    # ---------------------------------------------------------------- export page
+    "export.title": {"en": "Export", "zh": "导出"},
+    "export.intro": {
+        "en": "Download the topic report with your names and merges applied. Files are safe to open in Excel and browsers.",
+        "zh": "下载包含您所做命名和合并的主题报告。文件可安全地在 Excel 和浏览器中打开。",
+    },
+    "export.edits_applied": {
+        "en": "Your {n} edits are applied to every file.",
+        "zh": "您的 {n} 处修改已应用到所有文件。",
+    },
+    "export.download": {"en": "Download ({size})", "zh": "下载（{size}）"},
+    "export.html.title": {"en": "Report (HTML)", "zh": "报告（HTML）"},
+    "export.html.help": {
+        "en": "A self-contained page with the map, topic sizes, keywords and examples. Opens in any browser, offline.",
+        "zh": "独立网页，包含地图、主题规模、关键词和示例，可离线在任意浏览器打开。",
+    },
+    "export.xlsx.title": {"en": "Workbook (Excel)", "zh": "工作簿（Excel）"},
+    "export.xlsx.help": {
+        "en": "Topics and every row's topic, one sheet each.",
+        "zh": "主题表和每行的主题归属，各占一个工作表。",
+    },
+    "export.csv.title": {"en": "Topics (CSV)", "zh": "主题表（CSV）"},
+    "export.csv.help": {
+        "en": "One row per topic: name, size, share, keywords, examples.",
+        "zh": "每个主题一行：名称、规模、占比、关键词、示例。",
+    },
+    "export.assignments.title": {"en": "Rows with topics (CSV)", "zh": "逐行主题（CSV）"},
+    "export.assignments.help": {
+        "en": "Every input row with its topic, language and status.",
+        "zh": "每个输入行及其主题、语言和状态。",
+    },
+    "export.json.title": {"en": "Data (JSON)", "zh": "数据（JSON）"},
+    "export.json.help": {
+        "en": "Topics and run settings for other tools.",
+        "zh": "供其他工具使用的主题和运行设置。",
+    },
+    "export.saved_at": {"en": "This run is saved in {path}", "zh": "此运行保存在 {path}"},
+    # ---------------------------------------------------------------- runs page
+    "runs.title": {"en": "Earlier runs", "zh": "历史运行"},
+    "runs.intro": {
+        "en": "Every finished run is saved with its edits. Reopen one to continue where you left off.",
+        "zh": "每次完成的运行及其修改都已保存。重新打开即可继续之前的工作。",
+    },
+    "runs.workspace": {"en": "Workspace: {path}", "zh": "工作目录：{path}"},
+    "runs.none": {"en": "No saved runs yet.", "zh": "还没有保存的运行。"},
+    "runs.col_run": {"en": "Run", "zh": "运行"},
+    "runs.col_created": {"en": "Created", "zh": "创建时间"},
+    "runs.col_file": {"en": "File", "zh": "文件"},
+    "runs.col_edits": {"en": "Edits", "zh": "修改数"},
+    "runs.pick": {"en": "Run to open", "zh": "要打开的运行"},
+    "runs.open": {"en": "Open", "zh": "打开"},
+    "runs.is_open": {"en": "Already open", "zh": "已打开"},
+    "runs.opened": {"en": "Opened {run}.", "zh": "已打开 {run}。"},
+    "runs.missing": {"en": "That run no longer exists in the workspace.", "zh": "该运行已不在工作目录中。"},
+    "runs.unreadable": {
+        "en": "That run could not be read; it may be from an older version.",
+        "zh": "无法读取该运行，可能来自旧版本。",
+    },
+}
+
+
+class Translator:
+    """``t(key, **values)``: the string for the session's language."""
+
+    def __call__(self, key: str, **values: Any) -> str:
+        entry = STRINGS.get(key)
+        if entry is None:
+            return key
+        text = entry.get(current_language()) or entry.get("en") or key
+        return text.format(**values) if values else text
+
+    def reason(self, code: str) -> str:
+        """Plain words for a row status or load-issue code (``duplicate_of:3`` -> duplicates)."""
+        base = str(code).split(":", 1)[0].replace("duplicate_of", "duplicate")
+        key = f"reason.{base}"
+        return self(key) if key in STRINGS else base.replace("_", " ")
+
+
+def current_language() -> str:
+    try:
+        from dashboard import state
+
+        return state.lang()
+    except Exception:  # outside a Streamlit session
+        return "en"
+
+
+t = Translator()

@@ -1,0 +1,1 @@
+"""Dashboard pages, registered with ``st.Page`` in ``dashboard/app.py``."""

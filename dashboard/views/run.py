@@ -1,0 +1,199 @@
+"""Run page: choose the model, clusterer and seed; watch per-stage progress; cancel."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import jobs, services, state, ui
+from dashboard.i18n import t
+
+STAGE_ORDER = ("load", "embed", "reduce", "cluster", "keywords", "languages", "report", "save")
+
+
+def _settings(upload, docs) -> None:
+    """The run form; starting a run stores the job id in the session."""
+    try:
+        choices = services.embedder_choices()
+    except Exception as exc:
+        ui.show_error(exc)
+        choices = {"auto": ""}
+    with st.container(border=True):
+        st.subheader(t("run.model"))
+        model = st.selectbox(
+            t("run.model_label"),
+            list(choices),
+            key="w_model",
+            format_func=lambda name: t("run.auto_label") if name == "auto" else name,
+        )
+        if model == "auto":
+            try:
+                languages = services.sample_languages(upload, docs) if docs is not None else None
+                name, reason = services.explain_auto(languages)
+                st.info(
+                    t("run.auto_explained", name=name, reason=ui.md_escape(reason, limit=240)),
+                    icon=":material/smart_toy:",
+                )
+            except Exception as exc:
+                ui.show_error(exc)
+        elif choices.get(model):
+            st.caption(ui.md_escape(choices[model], limit=240))
+
+    with st.container(border=True):
+        st.subheader(t("run.clustering"))
+        clusterer = st.segmented_control(
+            t("run.clusterer"),
+            ["kmeans", "hdbscan"],
+            default="kmeans",
+            required=True,
+            key="w_clusterer",
+            format_func=lambda c: t(f"run.clusterer.{c}"),
+        )
+        st.caption(t(f"run.clusterer.{clusterer}.help"))
+        col1, col2 = st.columns(2)
+        n_topics = min_size = None
+        assign = False
+        if clusterer == "kmeans":
+            auto_k = col1.toggle(t("run.auto_topics"), value=True, key="w_auto_k")
+            if not auto_k:
+                n_topics = int(col1.number_input(t("run.n_topics"), 2, 200, 12, key="w_k"))
+        else:
+            auto_size = col1.toggle(t("run.auto_min_size"), value=True, key="w_auto_min")
+            if not auto_size:
+                min_size = int(col1.number_input(t("run.min_size"), 2, 10_000, 10, key="w_min"))
+            assign = col1.checkbox(t("run.assign_outliers"), key="w_assign")
+        seed = int(col2.number_input(t("run.seed"), 0, 2**32 - 1, 42, key="w_seed", help=t("run.seed_help")))
+
+    if st.button(t("run.start"), type="primary", icon=":material/play_arrow:", key="w_start"):
+        from pipeline.config import RunConfig, validate_config
+        from pipeline.types import LoadOptions
+
+        options = state.read_options()
+        try:
+            config = validate_config(
+                RunConfig(
+                    text_column=state.text_column(),
+                    model=model,
+                    clusterer=clusterer,
+                    n_topics=n_topics,
+                    min_topic_size=min_size,
+                    assign_outliers=assign,
+                    seed=seed,
+                    load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
+                )
+            )
+        except Exception as exc:
+            ui.show_error(exc)
+            return
+        job = services.start_run(upload, config)
+        state.set_job_id(job.id)
+        st.rerun()
+
+
+def _stage_label(stage: str, done: int, total: int) -> str:
+    name = t(f"stage.{stage}")
+    if total > 1:
+        return t("run.stage_count", stage=name, done=ui.fmt_int(done), total=ui.fmt_int(total))
+    return name
+
+
+def _show_progress(job: jobs.Job) -> None:
+    for stage in STAGE_ORDER:
+        if stage not in job.stages:
+            continue
+        done, total = job.stages[stage]
+        fraction = 1.0 if total <= 0 else min(max(done / total, 0.0), 1.0)
+        if job.status == "done" or (stage != job.current and stage in job.stages):
+            fraction = 1.0 if stage != job.current or job.status == "done" else fraction
+        st.progress(fraction, text=_stage_label(stage, done, total))
+
+
+@st.fragment(run_every=0.5)
+def _progress_fragment() -> None:
+    job = jobs.get(state.job_id())
+    if job is None:
+        return
+    if job.status == "running":
+        with st.container(border=True):
+            st.subheader(t("run.running", file=ui.md_escape(job.filename, limit=50)))
+            st.caption(t("run.elapsed", s=f"{job.elapsed:.0f}"))
+            _show_progress(job)
+            if job.cancel_requested:
+                st.caption(t("run.cancelling"))
+            elif st.button(t("run.cancel"), icon=":material/stop_circle:", key="w_cancel"):
+                jobs.cancel(job.id)
+                st.rerun(scope="fragment")
+        return
+    # finished: hand over to the full page
+    st.rerun()
+
+
+def _finish(job: jobs.Job) -> None:
+    """Turn a finished job into the open run (or a message) exactly once."""
+    state.set_job_id(None)
+    if job.status == "done":
+        try:
+            state.set_open_run(services.open_saved(job.run_dir))
+        except Exception as exc:
+            ui.show_error(exc)
+            return
+        state.set_notice("success", t("run.done", s=f"{job.elapsed:.1f}"))
+    elif job.status == "cancelled":
+        state.set_notice("info", t("run.cancelled"))
+    else:
+        state.set_notice(
+            "error", job.error if job.error not in ("", "memory") else t(f"run.failed.{job.error or 'other'}")
+        )
+    ui.sync_url()
+
+
+def render() -> None:
+    ui.header("run")
+    job = jobs.get(state.job_id())
+    if job is not None and job.status != "running":
+        _finish(job)
+        st.rerun()
+    if job is not None:
+        _progress_fragment()
+        return
+
+    current = state.open_run()
+    if current is not None:
+        summary = current.result.manifest
+        with st.container(border=True):
+            st.markdown(f"**{t('run.open_run')}** · `{ui.md_escape(current.run_id, limit=80)}`")
+            cols = st.columns(4)
+            cols[0].metric(t("run.model_used"), str(summary.get("model") or "—"))
+            cols[1].metric(t("run.device"), str(summary.get("device") or "—"))
+            cols[2].metric(t("topics.m_topics"), sum(1 for tp in current.result.topics if tp.id >= 0))
+            timings = summary.get("timings_s") or {}
+            total = sum(float(v) for v in timings.values()) if timings else None
+            cols[3].metric(t("run.duration"), f"{total:.1f} s" if total else "—")
+            st.page_link("views/topics.py", label=t("run.see_topics"), icon=":material/arrow_forward:")
+
+    upload = state.upload()
+    if upload is None:
+        st.info(t("run.no_data"), icon=":material/info:")
+        st.page_link("views/data.py", label=t("common.go_data"), icon=":material/upload_file:")
+        return
+    docs = None
+    try:
+        table = services.load(upload, state.read_options())
+        column = state.text_column() or services.detect_text_column(table)[0]
+        state.set_text_column(column)
+        docs = services.documents(upload, state.read_options(), table, column)
+        st.caption(
+            t(
+                "run.data_line",
+                file=ui.md_escape(upload.filename, limit=50),
+                rows=ui.fmt_int(table.report.rows_read),
+                column=ui.md_escape(column, limit=40),
+            )
+        )
+    except Exception as exc:
+        ui.show_error(exc)
+        st.page_link("views/data.py", label=t("common.go_data"), icon=":material/upload_file:")
+        return
+    _settings(upload, docs)
+
+
+render()

@@ -1,0 +1,292 @@
+"""Topics page: overview, the topic table (rename in place), merge and undo, per-topic detail."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import services, state, ui
+from dashboard.i18n import t
+from pipeline import analysis
+from pipeline.types import OUTLIER
+
+PAGE_SIZE = 25
+
+
+def _topic_label(result, topic_id: int) -> str:
+    names = result.topic_names()
+    size = next((tp.size for tp in result.topics if tp.id == topic_id), 0)
+    name = names.get(topic_id, str(topic_id))
+    if topic_id == OUTLIER:
+        name = t("topics.outliers")
+    return f"{topic_id} · {name} ({size:,})"
+
+
+def _apply(new_edit: dict) -> None:
+    current = state.open_run()
+    if current is None:
+        return
+    try:
+        state.set_open_run(services.edit(current, new_edit))
+    except Exception as exc:
+        state.set_notice("error", getattr(exc, "user_message", "") or t("common.unexpected"))
+        return
+    key = "topics.renamed" if new_edit["op"] == "rename" else "topics.merged"
+    state.set_notice("success", t(key))
+
+
+def _undo() -> None:
+    current = state.open_run()
+    if current is not None and current.edits:
+        state.set_open_run(services.undo(current))
+        state.set_notice("info", t("topics.undone"))
+
+
+def _on_table_edit(key: str, ids: list[int]) -> None:
+    changes = (st.session_state.get(key) or {}).get("edited_rows", {})
+    result = state.result()
+    if result is None:
+        return
+    names = result.topic_names()
+    for index, change in changes.items():
+        name = str(change.get("name", "")).strip()
+        topic_id = ids[int(index)]
+        if name and name != names.get(topic_id):
+            _apply({"op": "rename", "topic_id": topic_id, "name": name})
+
+
+def _on_rename() -> None:
+    topic_id = st.session_state.get("w_rename_topic")
+    name = str(st.session_state.get("w_rename_name") or "").strip()
+    if topic_id is None or not name:
+        state.set_notice("warning", t("topics.rename_empty"))
+        return
+    _apply({"op": "rename", "topic_id": int(topic_id), "name": name})
+    st.session_state["w_rename_name"] = ""
+
+
+def _on_merge() -> None:
+    ids = [int(i) for i in st.session_state.get("w_merge_topics") or []]
+    if len(ids) < 2:
+        state.set_notice("warning", t("topics.merge_need_two"))
+        return
+    name = str(st.session_state.get("w_merge_name") or "").strip()
+    _apply({"op": "merge", "topic_ids": ids, "name": name})
+    st.session_state["w_merge_topics"] = []
+    st.session_state["w_merge_name"] = ""
+
+
+def _overview(result) -> None:
+    summary = analysis.run_summary(result)
+    cols = st.columns(5)
+    cols[0].metric(t("topics.m_rows"), ui.fmt_int(summary["rows_read"]))
+    cols[1].metric(t("topics.m_analysed"), ui.fmt_int(summary["rows_clustered"]))
+    cols[2].metric(t("topics.m_topics"), ui.fmt_int(summary["n_topics"]))
+    cols[3].metric(t("topics.m_outliers"), ui.fmt_pct(summary["outlier_share"]))
+    cols[4].metric(t("topics.m_languages"), ui.fmt_int(len(summary["languages"])))
+    if summary["languages"]:
+        top = list(summary["languages"].items())[:8]
+        st.caption(t("topics.languages_line", langs=", ".join(f"{code} {n:,}" for code, n in top)))
+
+
+def _table(result, current) -> None:
+    frame = analysis.topic_overview(result)
+    frame.loc[frame["topic_id"] == OUTLIER, "name"] = frame.loc[frame["topic_id"] == OUTLIER, "name"]
+    key = f"w_topic_table_{len(current.edits)}"
+    ids = [int(i) for i in frame["topic_id"]]
+    st.data_editor(
+        frame,
+        key=key,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(frame), 460),
+        disabled=["topic_id", "size", "share", "keywords", "languages"],
+        on_change=_on_table_edit,
+        args=(key, ids),
+        column_config={
+            "topic_id": st.column_config.NumberColumn(t("topics.col_id"), width="small"),
+            "name": st.column_config.TextColumn(
+                t("topics.col_name"), help=t("topics.col_name_help"), width="medium"
+            ),
+            "size": st.column_config.NumberColumn(t("topics.col_size"), format="localized", width="small"),
+            "share": st.column_config.ProgressColumn(
+                t("topics.col_share"),
+                format="percent",
+                min_value=0.0,
+                max_value=float(frame["share"].max() or 1),
+            ),
+            "keywords": st.column_config.TextColumn(t("topics.col_keywords"), width="large"),
+            "languages": st.column_config.TextColumn(t("topics.col_languages")),
+        },
+    )
+    st.caption(t("topics.table_hint"))
+
+
+def _edit_panel(result, current) -> None:
+    ids = [tp.id for tp in sorted(result.topics, key=lambda tp: -tp.size)]
+    real_ids = [i for i in ids if i != OUTLIER]
+    col_rename, col_merge = st.columns(2, gap="large")
+    with col_rename, st.container(border=True):
+        st.markdown(f"**{t('topics.rename_title')}**")
+        st.selectbox(
+            t("topics.topic"), ids, key="w_rename_topic", format_func=lambda i: _topic_label(result, i)
+        )
+        st.text_input(t("topics.new_name"), key="w_rename_name", max_chars=80)
+        st.button(t("topics.rename"), on_click=_on_rename, icon=":material/edit:", key="w_rename_btn")
+    with col_merge, st.container(border=True):
+        st.markdown(f"**{t('topics.merge_title')}**")
+        st.multiselect(
+            t("topics.merge_pick"),
+            real_ids,
+            key="w_merge_topics",
+            format_func=lambda i: _topic_label(result, i),
+        )
+        st.text_input(
+            t("topics.merge_name"), key="w_merge_name", max_chars=80, placeholder=t("topics.merge_name_ph")
+        )
+        st.button(t("topics.merge"), on_click=_on_merge, icon=":material/call_merge:", key="w_merge_btn")
+    left, right = st.columns([1, 4])
+    left.button(
+        t("topics.undo"),
+        on_click=_undo,
+        disabled=not current.edits,
+        icon=":material/undo:",
+        key="w_undo",
+    )
+    if current.edits:
+        with right.expander(t("topics.history", n=len(current.edits)), icon=":material/history:"):
+            rows = []
+            for number, edit in enumerate(current.edits, start=1):
+                if edit.get("op") == "merge":
+                    what = t("topics.hist_merge", ids=", ".join(str(i) for i in edit.get("topic_ids", [])))
+                else:
+                    what = t("topics.hist_rename", id=edit.get("topic_id"))
+                rows.append(
+                    {"#": number, t("topics.hist_edit"): what, t("topics.col_name"): edit.get("name") or ""}
+                )
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _keyword_chart(topic) -> None:
+    import plotly.graph_objects as go
+
+    words = list(topic.keywords[:12])[::-1]
+    if not words:
+        st.caption(t("topics.no_keywords"))
+        return
+    fig = go.Figure(
+        go.Bar(
+            x=[score for _, score in words],
+            y=[ui.plot_escape(word, limit=40) for word, _ in words],
+            orientation="h",
+            marker_color="#2F5BEA",
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=max(220, 28 * len(words) + 40),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis_title=t("topics.keyword_weight"),
+    )
+    st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
+
+
+def _texts(result, topic_id: int, extra: list[str]) -> None:
+    query = st.text_input(
+        t("topics.filter_texts"),
+        key=f"w_texts_query_{topic_id}",
+        placeholder=t("topics.filter_ph"),
+        max_chars=200,
+    )
+    frame = analysis.topic_texts(result, topic_id, query=query, extra_columns=extra)
+    n_pages = max(1, -(-len(frame) // PAGE_SIZE))
+    st.caption(t("topics.n_texts", n=ui.fmt_int(len(frame))))
+    page = 1
+    if n_pages > 1:
+        page = st.pagination(n_pages, key=f"w_texts_page_{topic_id}_{query}")
+    start = (page - 1) * PAGE_SIZE
+    st.dataframe(
+        frame.iloc[start : start + PAGE_SIZE],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "row": st.column_config.NumberColumn(t("common.row"), width="small"),
+            "text": st.column_config.TextColumn(t("common.text"), width="large"),
+            "language": st.column_config.TextColumn(t("common.language"), width="small"),
+        },
+    )
+
+
+def _breakdowns(result, topic_id: int, roles: dict[str, str]) -> None:
+    columns: list[tuple[str, str]] = [("language", roles.get("language", "language"))]
+    for role in ("rating", "channel"):
+        if role in roles:
+            columns.append((role, roles[role]))
+    cols = st.columns(len(columns))
+    for col, (role, column) in zip(cols, columns, strict=True):
+        with col:
+            st.markdown(f"**{t(f'role.{role}')}**")
+            frame = analysis.topic_breakdown(result, topic_id, column=column)
+            st.dataframe(
+                frame.head(15),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "value": st.column_config.TextColumn(t(f"role.{role}")),
+                    "count": st.column_config.NumberColumn(t("topics.col_size")),
+                    "share": st.column_config.ProgressColumn(
+                        t("topics.share_topic"), format="percent", min_value=0.0, max_value=1.0
+                    ),
+                    "overall_share": st.column_config.NumberColumn(t("topics.share_all"), format="percent"),
+                },
+            )
+
+
+def _detail(result) -> None:
+    topics = sorted(result.topics, key=lambda tp: (tp.id == OUTLIER, -tp.size))
+    if not topics:
+        return
+    ids = [tp.id for tp in topics]
+    if st.session_state.get("w_detail_topic") not in ids:
+        st.session_state["w_detail_topic"] = ids[0]
+    topic_id = st.selectbox(
+        t("topics.detail_pick"), ids, key="w_detail_topic", format_func=lambda i: _topic_label(result, i)
+    )
+    topic = next(tp for tp in topics if tp.id == topic_id)
+    roles = analysis.recognise_columns(list(result.table.columns), text_column=result.documents.text_column)
+    extra = [roles[r] for r in ("date", "rating", "channel") if r in roles]
+    cols = st.columns(3)
+    cols[0].metric(t("topics.col_size"), ui.fmt_int(topic.size))
+    cols[1].metric(t("topics.col_share"), ui.fmt_pct(topic.share))
+    cols[2].metric(t("topics.col_languages"), ui.fmt_int(len(topic.languages)))
+    tab_kw, tab_ex, tab_all, tab_mix = st.tabs(
+        [t("topics.tab_keywords"), t("topics.tab_examples"), t("topics.tab_texts"), t("topics.tab_mix")]
+    )
+    with tab_kw:
+        _keyword_chart(topic)
+    with tab_ex:
+        examples = analysis.topic_examples(result, topic_id)
+        for _, row in examples.iterrows():
+            with st.container(border=True):
+                st.caption(t("topics.example_row", row=int(row["row"])))
+                st.text(str(row["text"]))
+    with tab_all:
+        _texts(result, topic_id, extra)
+    with tab_mix:
+        _breakdowns(result, topic_id, roles)
+
+
+def render() -> None:
+    ui.header("topics")
+    result = ui.require_result()
+    current = state.open_run()
+    _overview(result)
+    st.subheader(t("topics.table_title"))
+    _table(result, current)
+    _edit_panel(result, current)
+    st.divider()
+    st.subheader(t("topics.detail_title"))
+    _detail(result)
+
+
+render()
