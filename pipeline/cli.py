@@ -1,0 +1,217 @@
+"""``feedback-topics``: the headless twin of the dashboard.
+
+``feedback-topics run FILE --out DIR`` runs exactly what the dashboard runs and writes
+``assignments.csv``, ``topics.csv``, ``report.html``, ``run.json`` (plus ``report.xlsx`` and
+``topics.json``, and the run's data so the dashboard can reopen it). ``feedback-topics models``
+lists the embedding models. Problems an analyst can fix exit with status 2 and one line that says
+what to do; nothing prints a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import CLUSTERERS, DEVICES, RunConfig
+from pipeline.errors import FeedbackTopicsError
+from pipeline.types import LoadOptions
+
+logger = logging.getLogger("feedback_topics")
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+STAGE_LABELS = {
+    "load": "Reading file",
+    "languages": "Detecting languages",
+    "embed": "Embedding",
+    "reduce": "Building the map",
+    "cluster": "Finding topics",
+    "keywords": "Naming topics",
+    "report": "Writing report",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line plus a hint, exit status 2."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"error: {message}\nRun '{self.prog} --help' for the options.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="feedback-topics", description="Find the topics in customer feedback.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="analyse a file and write the topic report")
+    run.add_argument("file", type=Path, help="CSV, TSV, XLSX, JSONL or Parquet file")
+    run.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
+    run.add_argument("--text-column", help="column with the feedback text (default: auto-detect)")
+    run.add_argument(
+        "--model", default="auto", help="embedding model (see 'feedback-topics models'; default auto)"
+    )
+    run.add_argument("--model-path", help="local folder or hub id of the model (qwen3)")
+    run.add_argument("--server-url", help="OpenAI-compatible server base URL (model 'openai')")
+    run.add_argument("--server-model", help="model name to request from the server")
+    run.add_argument("--device", choices=DEVICES, default="auto")
+    run.add_argument("--clusterer", choices=CLUSTERERS, default="kmeans")
+    run.add_argument("--topics", default="auto", help="number of topics for kmeans, or 'auto' (default)")
+    run.add_argument(
+        "--min-topic-size", type=int, help="smallest topic for hdbscan (default: scales with data)"
+    )
+    run.add_argument(
+        "--assign-outliers", action="store_true", help="hdbscan: put outliers in their nearest topic"
+    )
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--encoding", help="override the detected text encoding (e.g. gb18030, cp1252)")
+    run.add_argument("--delimiter", help="override the detected CSV delimiter (',', ';', 'tab', '|')")
+    run.add_argument("--sheet", help="XLSX sheet name or 1-based number (default: first)")
+    run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    sub.add_parser("models", help="list the embedding models")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "models":
+            return _models()
+        return _run(args)
+    except FeedbackTopicsError as exc:
+        logger.debug("user error", exc_info=True)
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug; rerun with --debug and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+def _models() -> int:
+    from pipeline.embedders.registry import available_embedders
+
+    for spec in available_embedders():
+        print(f"{spec.name:20} {spec.description}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    from pipeline.errors import ConfigError
+
+    if args.topics == "auto":
+        n_topics = None
+    else:
+        try:
+            n_topics = int(args.topics)
+        except ValueError:
+            raise ConfigError(f"--topics must be a number or 'auto' (got {args.topics!r}).") from None
+    sheet: str | int | None = args.sheet
+    if isinstance(sheet, str) and sheet.isdigit():
+        sheet = int(sheet)
+    options: dict[str, Any] = {}
+    if args.model_path:
+        options["model"] = args.model_path
+    if args.server_url:
+        options["url"] = args.server_url
+    if args.server_model:
+        options["model"] = args.server_model
+    return RunConfig(
+        text_column=args.text_column,
+        model=args.model,
+        model_options=options,
+        device=args.device,
+        clusterer=args.clusterer,
+        n_topics=n_topics,
+        min_topic_size=args.min_topic_size,
+        assign_outliers=args.assign_outliers,
+        seed=args.seed,
+        use_cache=not args.no_cache,
+        load=LoadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=sheet),
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.errors import LoadError
+
+    config = _config(args)
+    path: Path = args.file
+    if not path.is_file():
+        raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
+    data = path.read_bytes()
+    progress = _TqdmProgress(enabled=not args.quiet)
+    try:
+        from pipeline.report import write_report
+        from pipeline.run import run
+        from pipeline.store import save_run
+
+        result = run(data, filename=path.name, config=config, progress=progress)
+        progress("report", 0, 1)
+        written = write_report(result, args.out)
+        save_run(result, args.out)
+        progress("report", 1, 1)
+    finally:
+        progress.close()
+    ledger = result.ledger
+    excluded = ", ".join(f"{n} {reason}" for reason, n in sorted(ledger.excluded.items())) or "none"
+    print(
+        f"{ledger.rows_read} rows read, {ledger.rows_clustered} clustered (excluded: {excluded}); "
+        f"{result.clustering.n_topics} topics; model {result.manifest['model']} on {result.manifest['device']}."
+    )
+    for topic in result.topics[:12]:
+        label = "outliers" if topic.id < 0 else f"topic {topic.id}"
+        print(f"  {label:>9}  {topic.size:6d} rows  {topic.name}")
+    print(f"Report written to {args.out}/: " + ", ".join(p.name for p in written))
+    return 0
+
+
+class _TqdmProgress:
+    """One tqdm bar per stage on stderr."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self._stage:
+            self.close()
+            self._stage = stage
+            unit = "texts" if stage == "embed" else "steps"
+            self._bar = tqdm(
+                total=total, desc=STAGE_LABELS.get(stage, stage), unit=unit, file=sys.stderr, leave=True
+            )
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.n = done
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

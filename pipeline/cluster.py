@@ -1,0 +1,163 @@
+"""Stage 4: group the reduced vectors into topics with K-Means or HDBSCAN.
+
+Topic ids are renumbered by size (0 is the largest topic) so the same data and seed always give
+the same ids; ``-1`` marks HDBSCAN outliers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import ConfigError, DataError
+from pipeline.types import ClustererName, Clustering
+
+logger = logging.getLogger(__name__)
+
+MIN_TEXTS = 8
+AUTO_K_SAMPLE = 4000
+
+
+def cluster(
+    space: np.ndarray,
+    *,
+    method: ClustererName = "kmeans",
+    n_topics: int | None = None,
+    min_topic_size: int | None = None,
+    assign_outliers: bool = False,
+    seed: int = 42,
+) -> Clustering:
+    """Assign each row of ``space`` to a topic.
+
+    Args:
+        space: float array of shape (n_texts, n_components), usually UMAP output.
+        method: ``"kmeans"`` or ``"hdbscan"``.
+        n_topics: K-Means only: the number of topics; ``None`` picks it by silhouette.
+        min_topic_size: HDBSCAN only: the smallest topic; ``None`` scales it with the data.
+        assign_outliers: HDBSCAN only: move each outlier to its nearest topic centre.
+        seed: Random seed.
+
+    Returns:
+        A :class:`Clustering` whose ``labels`` align with ``space``.
+
+    Raises:
+        DataError: Too few rows, or no clear topics at all.
+        ConfigError: Unknown method or a topic count larger than the data allows.
+    """
+    n = len(space)
+    if n < MIN_TEXTS:
+        raise DataError(
+            f"Need at least {MIN_TEXTS} distinct non-empty texts to find topics (got {n}).",
+            code="too_few_texts",
+        )
+    space = np.asarray(space, dtype=np.float64)
+    if method == "kmeans":
+        if n_topics is not None and n_topics > n // 2:
+            raise ConfigError(
+                f"{n_topics} topics is too many for {n} distinct texts; use at most {n // 2} or 'auto'.",
+                code="n_topics",
+            )
+        if n_topics is None:
+            k, scores = _choose_k(space, seed=seed)
+            reason = f"auto: k={k} had the best silhouette score among {sorted(scores)}"
+            params: dict[str, Any] = {
+                "k": k,
+                "k_silhouette": {str(key): round(v, 4) for key, v in scores.items()},
+            }
+        else:
+            k, reason, params = n_topics, "given", {"k": n_topics}
+        labels = _kmeans(space, k, seed=seed)
+    elif method == "hdbscan":
+        size = min_topic_size or _default_min_topic_size(n)
+        labels = _hdbscan(space, min_cluster_size=size)
+        params = {"min_topic_size": size, "assign_outliers": assign_outliers}
+        reason = "given" if min_topic_size else f"auto: min_topic_size={size} for {n} texts"
+        if (labels < 0).all():
+            raise DataError(
+                f"No clear topics: all {n} texts were outliers with a minimum topic size of {size}. "
+                "Try a smaller minimum topic size, or the kmeans clusterer.",
+                code="all_outliers",
+            )
+        params["outlier_share_before_assignment"] = round(float((labels < 0).mean()), 4)
+        if assign_outliers:
+            labels = _assign_to_nearest(space, labels)
+    else:
+        raise ConfigError(f"Unknown clusterer {method!r}; choose kmeans or hdbscan.", code="clusterer")
+    labels = _renumber_by_size(labels)
+    n_found = len(np.unique(labels[labels >= 0]))
+    return Clustering(labels=labels, method=method, n_topics=n_found, params=params, reason=reason)
+
+
+def _candidate_ks(n: int) -> list[int]:
+    upper = max(2, min(60, n // 12))
+    grid = [k for k in (4, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40, 50, 60) if k <= upper]
+    return grid or [2]
+
+
+def _choose_k(space: np.ndarray, *, seed: int) -> tuple[int, dict[int, float]]:
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(seed)
+    sample = (
+        space if len(space) <= AUTO_K_SAMPLE else space[rng.choice(len(space), AUTO_K_SAMPLE, replace=False)]
+    )
+    scores: dict[int, float] = {}
+    for k in _candidate_ks(len(space)):
+        if k >= len(sample):
+            break
+        labels = _kmeans(sample, k, seed=seed)
+        if len(np.unique(labels)) < 2:
+            continue
+        scores[k] = float(silhouette_score(sample, labels))
+    if not scores:
+        return 2, {}
+    best = max(scores, key=lambda key: (round(scores[key], 2), key))
+    return best, scores
+
+
+def _kmeans(space: np.ndarray, k: int, *, seed: int) -> np.ndarray:
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    if len(space) > 200_000:
+        model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=8192)
+    else:
+        model = KMeans(n_clusters=k, random_state=seed, n_init=4)
+    return model.fit_predict(space).astype(np.int64)
+
+
+def _default_min_topic_size(n: int) -> int:
+    return int(max(10, min(500, round(n * 0.004))))
+
+
+def _hdbscan(space: np.ndarray, *, min_cluster_size: int) -> np.ndarray:
+    import hdbscan
+
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=min_cluster_size,
+        min_samples=max(1, min(min_cluster_size, 10)),
+        cluster_selection_method="eom",
+        core_dist_n_jobs=1,
+    )
+    return model.fit_predict(space).astype(np.int64)
+
+
+def _assign_to_nearest(space: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    topics = np.unique(labels[labels >= 0])
+    centres = np.stack([space[labels == t].mean(axis=0) for t in topics])
+    out = labels.copy()
+    outliers = np.flatnonzero(labels < 0)
+    for start in range(0, len(outliers), 50_000):
+        chunk = outliers[start : start + 50_000]
+        dists = ((space[chunk, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        out[chunk] = topics[dists.argmin(axis=1)]
+    return out
+
+
+def _renumber_by_size(labels: np.ndarray) -> np.ndarray:
+    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
+    order = ids[np.lexsort((ids, -counts))]
+    lookup = np.full(int(labels.max(initial=-1)) + 2, -1, dtype=np.int64)
+    lookup[order + 1] = np.arange(len(order))
+    return lookup[labels + 1]

