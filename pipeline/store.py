@@ -101,7 +101,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "labels": result.clustering.labels.astype(np.int64),
     }
     for name, array in arrays.items():
-        _atomic(data_dir / f"{name}.npy", lambda p, a=array: np.save(p, a, allow_pickle=False))
+        _atomic(data_dir / f"{name}.npy", lambda p, a=array: _save_npy(p, a))
     meta = {
         "load_report": {
             **asdict(result.load_report),
@@ -237,6 +237,11 @@ def list_runs(workspace: Path) -> list[RunInfo]:
         except (OSError, ValueError) as exc:
             logger.warning("skipping unreadable run folder %s: %s", path, exc)
     return sorted(runs, key=lambda r: (r.created_at, r.run_id), reverse=True)
+
+
+def _save_npy(path: str, array: np.ndarray) -> None:
+    with open(path, "wb") as handle:  # a file object: np.save would append ".npy" to a path
+        np.save(handle, array, allow_pickle=False)
 
 
 def _write_json(path: Path, value: Any) -> None:
