@@ -572,20 +572,22 @@ def _sniff_dialect(text: str, *, ext: str, delimiter: str | None) -> tuple[str, 
             continue
         records = _sniff_records(text, delim, _SNIFF_RECORDS)
         widths = [_width(r) for r in records]
+        raw = [len(r) for r in records]
         for start in range(min(_MAX_BANNER, len(widths))):
             w = widths[start]
             if w < 2:
                 continue
-            rest = widths[start + 1 :]
+            rest = list(zip(widths[start + 1 :], raw[start + 1 :], strict=True))
             if not rest:
                 if start:
                     break
-                rest = [w]
-            exact = sum(1 for x in rest if x == w) / len(rest)
-            wider = sum(1 for x in rest if x > w) / len(rest)
+                rest = [(w, w)]
+            # a record matches when adding or removing trailing empty fields gives it w fields
+            exact = sum(1 for x, n in rest if x <= w <= n) / len(rest)
+            wider = sum(1 for x, _ in rest if x > w) / len(rest)
             if exact < 0.5 or wider > 0.5:
                 continue
-            fits = sum(1 for x in rest if x <= w) / len(rest)
+            fits = sum(1 for x, _ in rest if x <= w) / len(rest)
             tab_bonus = 1 if (delim == "\t" and ext in (".tsv", ".tab")) else 0
             key = (round(exact + fits, 3), tab_bonus, -start, -position)
             if best is None or key > best:
@@ -594,8 +596,16 @@ def _sniff_dialect(text: str, *, ext: str, delimiter: str | None) -> tuple[str, 
     if delimiter is not None and choice == ("", 0):
         return delimiter, 0
     if choice[0] == "":
-        # single column: header is the first non-blank line
-        return "", 0
+        # No clean fit (a small, very ragged file): take the delimiter that splits the first line and
+        # most others; otherwise it is a single-column file whose header is the first line.
+        fallback: tuple[float, str] = (0.0, "")
+        for delim in candidates:
+            widths = [_width(r) for r in _sniff_records(text, delim, _SNIFF_RECORDS)] if delim else []
+            if widths and widths[0] >= 2:
+                share = sum(1 for x in widths if x >= 2) / len(widths)
+                if share >= 0.5 and share > fallback[0]:
+                    fallback = (share, delim)
+        return fallback[1], 0
     return choice
 
 
@@ -1202,13 +1212,13 @@ def _load_parquet(data: bytes, *, name: str, options: LoadOptions, base: dict[st
             detail=repr(exc),
         ) from None
     header = [str(c) for c in table.column_names]
-    columns = [_arrow_strings(column) for column in table.columns]
+    columns: list[Sequence[str]] = [_arrow_strings(column) for column in table.columns]
     records = _Records(
         header=header,
         rows=[],
         lines=list(range(1, table.num_rows + 1)),
         status=[STATUS_OK] * table.num_rows,
-        columns=columns,
+        columns=list(columns),
     )
     return _finish(
         records, name=name, options=options, base=base, fmt="parquet", encoding=None, delimiter=None
