@@ -146,6 +146,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "**auto** will run **{name}** on this machine: {reason}",
         "zh": "**auto** 将在本机使用 **{name}**：{reason}",
     },
+    "run.server_url": {"en": "Server URL (OpenAI-compatible /v1)", "zh": "服务地址（兼容 OpenAI 的 /v1）"},
+    "run.server_model": {"en": "Model name on the server", "zh": "服务端模型名称"},
+    "run.model_path": {"en": "Local model folder (optional)", "zh": "本地模型目录（可选）"},
+    "run.model_path_help": {
+        "en": "Leave empty to use the Qwen3-Embedding weights found in the local cache.",
+        "zh": "留空则使用本地缓存中的 Qwen3-Embedding 权重。",
+    },
     "run.clustering": {"en": "Topics", "zh": "主题划分"},
     "run.clusterer": {"en": "Method", "zh": "方法"},
     "run.clusterer.kmeans": {"en": "K-Means", "zh": "K-Means"},

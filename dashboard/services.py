@@ -7,7 +7,6 @@ Heavy modules (``pipeline.run`` and, through it, torch/umap) are imported only w
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import os
@@ -34,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FILE = ROOT / "sample_data" / "feedback_sample.csv"
 EDITS_FILE = "edits.json"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "jsonl", "json", "ndjson", "parquet"]
+TEST_MODELS_ENV = "FEEDBACK_TOPICS_DASHBOARD_TEST_MODELS"
+"""When set, test-only embedders (``fake``) are offered too (tests and the browser test)."""
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 
 
@@ -132,7 +133,7 @@ def embedder_choices() -> dict[str, str]:
 
     choices = {"auto": ""}
     for name, spec in EMBEDDERS.items():
-        if name == "auto":
+        if name == "auto" or (getattr(spec, "hidden", False) and not os.environ.get(TEST_MODELS_ENV)):
             continue
         choices[name] = str(getattr(spec, "description", "") or getattr(spec, "summary", "") or "")
     return choices
@@ -143,6 +144,29 @@ def explain_auto(languages: dict[str, int] | None) -> tuple[str, str]:
     from pipeline.embedders.registry import resolve_auto
 
     return resolve_auto(languages=languages, device="auto")
+
+
+def run_embedder(result: RunResult) -> tuple[str, dict[str, Any]]:
+    """The registry name (and options) of the model a run was embedded with, for search."""
+    from pipeline.embedders.registry import EMBEDDERS
+
+    manifest = result.manifest
+    config = manifest.get("config") or {}
+    for candidate in (
+        manifest.get("model_name"),
+        manifest.get("model"),
+        config.get("model"),
+        result.embeddings.model,
+    ):
+        if isinstance(candidate, str) and candidate in EMBEDDERS and candidate != "auto":
+            return candidate, dict(config.get("model_options") or {})
+    from pipeline.errors import EmbedError
+
+    raise EmbedError(
+        f"This run was embedded with {result.embeddings.model!r}, which is not available here, "
+        "so it cannot be searched. Re-run the analysis with an installed model.",
+        code="model_missing",
+    )
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
@@ -164,14 +188,13 @@ def start_run(upload: Upload, config: RunConfig) -> jobs.Job:
         from pipeline.run import run
         from pipeline.store import save_run
 
-        kwargs: dict[str, Any] = {}
-        if "embedder" in inspect.signature(run).parameters and config.model != "auto":
-            kwargs["embedder"] = embedder(config.model, config.device, json.dumps(config.model_options))
-        result = run(data, filename=filename, config=config, progress=job.progress, **kwargs)
+        model = None
+        if config.model != "auto":  # models are loaded once per process; auto is resolved by run()
+            model = embedder(config.model, config.device, json.dumps(config.model_options, sort_keys=True))
+        result = run(data, filename=filename, config=config, progress=job.progress, embedder=model)
         job.progress("save", 0, 1)
         target.parent.mkdir(parents=True, exist_ok=True)
         save_run(result, target)
-        _write_edits(target, [])
         job.progress("save", 1, 1)
         return str(target)
 
@@ -214,22 +237,19 @@ def undo(current: OpenRun) -> OpenRun:
 
 
 def _read_edits(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / EDITS_FILE
-    if not path.is_file():
-        return []
+    from pipeline.store import load_edits
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        logger.warning("ignoring unreadable edit log %s", path)
+        return [e for e in load_edits(run_dir) if isinstance(e, dict)]
+    except (OSError, ValueError, TypeError):
+        logger.warning("ignoring unreadable edit log in %s", run_dir)
         return []
-    return [e for e in data.get("edits", []) if isinstance(e, dict)]
 
 
 def _write_edits(run_dir: Path, edits: list[dict[str, Any]]) -> None:
-    path = run_dir / EDITS_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"edits": edits}, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    from pipeline.store import save_edits
+
+    save_edits(run_dir, edits)
 
 
 def saved_runs() -> pd.DataFrame:
@@ -237,31 +257,22 @@ def saved_runs() -> pd.DataFrame:
     ``topics``, ``model``, ``edits``)."""
     import pandas as pd
 
-    rows = []
-    root = workspace()
-    if root.is_dir():
-        for path in root.iterdir():
-            manifest_path = path / "run.json"
-            if not (path.is_dir() and manifest_path.is_file() and _RUN_ID.match(path.name)):
-                continue
-            try:
-                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            ledger = manifest.get("ledger") or {}
-            rows.append(
-                {
-                    "run_id": path.name,
-                    "created": str(manifest.get("created_at") or ""),
-                    "file": str((manifest.get("input") or {}).get("filename") or ""),
-                    "rows": int(ledger.get("rows_read") or 0),
-                    "topics": manifest.get("n_topics"),
-                    "model": str(manifest.get("model") or ""),
-                    "edits": len(_read_edits(path)),
-                }
-            )
-    frame = pd.DataFrame(rows, columns=["run_id", "created", "file", "rows", "topics", "model", "edits"])
-    return frame.sort_values("run_id", ascending=False).reset_index(drop=True)
+    from pipeline.store import list_runs
+
+    rows = [
+        {
+            "run_id": info.run_id,
+            "created": info.created_at.replace("T", " ")[:19],
+            "file": info.filename,
+            "rows": info.rows,
+            "topics": info.n_topics,
+            "model": info.model,
+            "edits": len(_read_edits(info.path)),
+        }
+        for info in list_runs(workspace())
+        if _RUN_ID.match(info.run_id)
+    ]
+    return pd.DataFrame(rows, columns=["run_id", "created", "file", "rows", "topics", "model", "edits"])
 
 
 # ------------------------------------------------------------------------------------------- export

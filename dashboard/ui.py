@@ -38,7 +38,7 @@ def plot_escape(value: object, *, limit: int = 160) -> str:
     text = " ".join(str(value).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=False)
 
 
 def wrap(text: str, *, width: int = 60) -> str:
@@ -121,7 +121,7 @@ def sidebar() -> None:
                 st.markdown(
                     f":material/category: {t('sidebar.run', topics=n_topics, rows=current.result.ledger.rows_read)}"
                 )
-                st.caption(md_escape(str(summary.get("model") or ""), limit=40))
+                st.caption(md_escape(str(summary.get("model_name") or summary.get("model") or ""), limit=40))
 
 
 def header(page: str) -> None:

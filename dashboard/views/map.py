@@ -110,7 +110,7 @@ def _figure(
         dragmode="lasso",
         legend={"itemsizing": "constant", "font": {"size": 11}},
         xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x"},
+        yaxis={"visible": False},
         plot_bgcolor="#FAFBFD",
         hoverlabel={"align": "left"},
     )

@@ -37,6 +37,17 @@ def _settings(upload, docs) -> None:
                 ui.show_error(exc)
         elif choices.get(model):
             st.caption(ui.md_escape(choices[model], limit=240))
+        model_options: dict[str, str] = {}
+        if model == "openai":
+            c1, c2 = st.columns(2)
+            url = c1.text_input(
+                t("run.server_url"), key="w_server_url", placeholder="http://127.0.0.1:30000/v1"
+            )
+            served = c2.text_input(t("run.server_model"), key="w_server_model")
+            model_options = {k: v for k, v in {"url": url.strip(), "model": served.strip()}.items() if v}
+        elif model == "qwen3":
+            path = st.text_input(t("run.model_path"), key="w_model_path", help=t("run.model_path_help"))
+            model_options = {"path": path.strip()} if path.strip() else {}
 
     with st.container(border=True):
         st.subheader(t("run.clustering"))
@@ -73,6 +84,7 @@ def _settings(upload, docs) -> None:
                 RunConfig(
                     text_column=state.text_column(),
                     model=model,
+                    model_options=model_options,
                     clusterer=clusterer,
                     n_topics=n_topics,
                     min_topic_size=min_size,
@@ -160,9 +172,13 @@ def render() -> None:
     if current is not None:
         summary = current.result.manifest
         with st.container(border=True):
-            st.markdown(f"**{t('run.open_run')}** · `{ui.md_escape(current.run_id, limit=80)}`")
-            cols = st.columns(4)
-            cols[0].metric(t("run.model_used"), str(summary.get("model") or "—"))
+            st.markdown(f"**{t('run.open_run')}** · {ui.md_escape(current.run_id, limit=80)}")
+            cols = st.columns([2, 1, 1, 1])
+            cols[0].metric(
+                t("run.model_used"),
+                str(summary.get("model_name") or summary.get("model") or "—"),
+                help=str(summary.get("model_reason") or "") or None,
+            )
             cols[1].metric(t("run.device"), str(summary.get("device") or "—"))
             cols[2].metric(t("topics.m_topics"), sum(1 for tp in current.result.topics if tp.id >= 0))
             timings = summary.get("timings_s") or {}

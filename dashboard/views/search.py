@@ -11,15 +11,6 @@ from dashboard.i18n import t
 from pipeline import analysis
 
 
-def _model_name(result) -> tuple[str, str, dict]:
-    manifest = result.manifest
-    config = manifest.get("config") or {}
-    name = str(manifest.get("model_name") or manifest.get("embedder") or config.get("model") or "")
-    if not name or name == "auto":
-        name = str(manifest.get("model") or result.embeddings.model)
-    return name, str(manifest.get("device") or "auto"), dict(config.get("model_options") or {})
-
-
 def render() -> None:
     ui.header("search")
     result = ui.require_result()
@@ -33,12 +24,10 @@ def render() -> None:
     if not (submitted or query):
         st.caption(t("search.hint"))
         return
-    name, device, options = _model_name(result)
     try:
+        name, options = services.run_embedder(result)
         with st.spinner(t("search.loading_model", name=ui.md_escape(name, limit=60))):
-            embedder = services.embedder(
-                name, "cpu" if device == "cpu" else "auto", json.dumps(options, sort_keys=True)
-            )
+            embedder = services.embedder(name, "auto", json.dumps(options, sort_keys=True))
             hits = analysis.search(result, query, embedder=embedder, top_k=int(top_k))
     except Exception as exc:
         ui.show_error(exc)

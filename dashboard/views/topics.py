@@ -91,7 +91,6 @@ def _overview(result) -> None:
 
 def _table(result, current) -> None:
     frame = analysis.topic_overview(result)
-    frame.loc[frame["topic_id"] == OUTLIER, "name"] = frame.loc[frame["topic_id"] == OUTLIER, "name"]
     key = f"w_topic_table_{len(current.edits)}"
     ids = [int(i) for i in frame["topic_id"]]
     st.data_editor(
