@@ -20,7 +20,8 @@ Decisions an analyst (and the dashboard) can rely on:
   written as plain numbers, so ``-1`` and negative coordinates stay numbers. In text columns a cell
   that is exactly a plain number (``-1``, ``+3.5``) is left alone: a spreadsheet reads it as that
   number and it cannot run anything. Everything else with a trigger character is neutralised.
-* **XLSX**: text is always written as string cells (never formulas, never live links); characters
+* **XLSX**: text is always written as string cells (never formulas, never live links); CR and
+  CRLF line breaks become LF (Excel's line break; a CR would be stored as ``_x000D_``); characters
   XML cannot hold (C0 controls other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF) are removed and
   counted; cells over Excel's 32,767-character limit are truncated with a visible ``…[truncated]``
   marker; both are listed in the ``run-info`` sheet. Text is *not* prefixed with ``'`` in XLSX: the
@@ -229,17 +230,23 @@ def _topic_names(result: RunResult) -> dict[int, str]:
 
 
 def _dedupe_input_names(names: list[str], *, taken: set[str]) -> list[str]:
-    """Rename input columns that clash with ours (or with each other) by adding a suffix."""
-    used = set(taken)
+    """Rename input columns that clash with ours (or repeat an earlier input name) with a suffix.
+
+    Input names that do not clash are kept as they are and never displaced by a renamed column.
+    """
+    used = set(taken) | set(names)
+    seen: set[str] = set()
     out: list[str] = []
     for name in names:
-        candidate = name
-        if candidate in used:
-            candidate = f"{name}{INPUT_SUFFIX}"
-            n = 2
-            while candidate in used:
-                candidate = f"{name}{INPUT_SUFFIX}{n}"
-                n += 1
+        if name not in taken and name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        candidate = f"{name}{INPUT_SUFFIX}"
+        n = 2
+        while candidate in used:
+            candidate = f"{name}{INPUT_SUFFIX}{n}"
+            n += 1
         used.add(candidate)
         out.append(candidate)
     return out
@@ -333,6 +340,8 @@ class _XlsxNotes:
 
 
 def _clean_for_xlsx(text: str, *, sheet: str, column: str, row: int, notes: _XlsxNotes) -> str:
+    if "\r" in text:  # Excel breaks lines with LF; a CR would be stored as the escape _x000D_
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _XML_ILLEGAL.search(text):
         text, n = _XML_ILLEGAL.subn("", text)
         key = f"{sheet} / {column}"
@@ -438,8 +447,11 @@ def _write_sheet(
         else:
             values = _text_values(series)
             # One regex pass over the joined column decides whether any cell needs cleaning.
-            needs_cleaning = bool(_XML_ILLEGAL.search("\n".join(values))) or any(
-                len(v) > XLSX_MAX_CELL_CHARS // 2 for v in values
+            joined = "\n".join(values)
+            needs_cleaning = (
+                "\r" in joined
+                or bool(_XML_ILLEGAL.search(joined))
+                or any(len(v) > XLSX_MAX_CELL_CHARS // 2 for v in values)
             )
             write_string = sheet.write_string
             for i, value in enumerate(values, start=1):
