@@ -151,7 +151,7 @@ _JAPANESE_FILLER = _words("""する ある いる なる できる れる られ
 _JAPANESE_KEEP_POS = ("名詞", "動詞", "形容詞")
 _JAPANESE_DROP_DETAIL = frozenset({"数", "非自立", "代名詞", "接尾", "副詞可能", "特殊"})
 
-_THAI_FILLER = _words("ดี มาก ครับ ค่ะ คะ นะ จ้า จริงๆ สุดๆ")
+_THAI_FILLER = _words("ดีมาก มากๆ ดี มาก ครับ ค่ะ คะ นะ จ้า จริงๆ สุดๆ")
 
 # Korean particles (josa) stripped from the end of a word when what remains is two or more
 # syllables; the longest match wins.
@@ -285,6 +285,8 @@ def _keep(token: str, language: str) -> bool:
 
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
+    # NFKC splits Thai/Lao SARA AM (ำ) into NIKHAHIT + SARA AA, which no dictionary knows; undo it.
+    text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0ecd\u0eb2", "\u0eb3")
     text = _URL_RE.sub(" | ", text)  # a URL breaks a phrase like punctuation does
     return text.replace("’", "'").replace("‘", "'")
 
