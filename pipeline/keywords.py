@@ -266,11 +266,12 @@ def _redundant(term: str, bigram: bool, chosen: list[tuple[str, float]]) -> bool
 
 
 def _variant(a: str, b: str) -> bool:
-    """Inflected or contained forms of one word: card/cards, 平板/平板电脑."""
+    """Inflected or contained forms of one word: card/cards, отель/отеля, 平板/平板电脑."""
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if short.isascii() or not _is_cjk(short):
-        return len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 2
-    return len(short) >= 2 and short in long
+    if _is_cjk(short):
+        return len(short) >= 2 and short in long
+    common = next((i for i, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    return common >= 4 and common >= len(short) - 1 and len(long) - common <= 2
 
 
 def _is_cjk(word: str) -> bool:

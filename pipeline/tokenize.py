@@ -22,12 +22,13 @@ processes.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,8 @@ _FILLER: dict[str, frozenset[str]] = {
     "it": _words("buono buona molto bene grazie super sempre tutto"),
     "pt": _words("bom boa muito bem obrigado obrigada super sempre tudo"),
     "nl": _words("goed heel erg super bedankt dank altijd echt"),
-    "ar": _words("جدا جداً شكرا ممتاز ممتازة رائع رائعة جيد جيدة كثيرا"),
+    "ar": _words("جدا جداً شكرا ممتاز ممتازة رائع رائعة جيد جيدة كثيرا لقد حقا الكثير يا لماذا لمدة أيضا"),
+    "hi": _words("मैं मुझे मैंने हूं हूँ हम हमारे हमें क्या क्यों अच्छा बहुत है हैं था थी थे धन्यवाद"),
     "ru": _words("очень хорошо спасибо отлично супер просто"),
 }
 
@@ -149,6 +151,7 @@ _JAPANESE_FILLER = _words("""する ある いる なる できる れる られ
     とても すごい 少し ちょっと 私 僕 自分 皆 さん 様 的 くれる もらう あげる しまう いく くる
     みる おる 得る""")
 _JAPANESE_KEEP_POS = ("名詞", "動詞", "形容詞")
+_KATAKANA_WORD_RE = re.compile("^[\u30a0-\u30ffー]+$")
 _JAPANESE_DROP_DETAIL = frozenset({"数", "非自立", "代名詞", "接尾", "副詞可能", "特殊"})
 
 _THAI_FILLER = _words("ดีมาก มากๆ ดี มาก ครับ ค่ะ คะ นะ จ้า จริงๆ สุดๆ")
@@ -165,7 +168,11 @@ _KOREAN_PARTICLES = tuple(
         reverse=True,
     )
 )
-_KOREAN_FILLER = _words("정말 너무 진짜 아주 매우 좋아요 좋습니다 감사합니다 그리고 그냥 조금 좀")
+_KOREAN_FILLER = _words(
+    """정말 너무 진짜 아주 매우 좋아요 좋습니다 감사합니다 그리고 그냥 조금 좀 저는 저도 제가 저의 나는
+    내가 우리는 그는 그녀는 이건 이것은 그것은 있습니다 없습니다 싶습니다 합니다 했습니다 있어요 없어요
+    대한 대해 같은 같아요 있나 있는 있고 하는 하고 것은 것이 수"""
+)
 
 
 # --------------------------------------------------------------------------------- resources
@@ -323,25 +330,110 @@ def _range(start: int, end: int) -> str:
     return re.escape(chr(start)) if start == end else f"{re.escape(chr(start))}-{re.escape(chr(end))}"
 
 
-def _segment_chinese(text: str) -> list[str]:
-    return [w for w in _jieba().lcut(text, HMM=False) if not w.isspace()]
+def _segment_chinese(text: str) -> list[str | None]:
+    return [w for w in _chinese_cutter()(text) if not w.isspace()]
 
 
-def _segment_japanese(text: str) -> list[str]:
-    out: list[str] = []
+@lru_cache(maxsize=1)
+def _chinese_cutter() -> Callable[[str], list[str]]:
+    """jieba's dictionary segmentation without HMM (``lcut(text, HMM=False)``), 1.3x faster.
+
+    Same dictionary, same maximum-probability route, same output (a test compares them); the
+    route is computed with precomputed log frequencies and flat lists instead of a dict of lists
+    and a generator per character. Falls back to jieba's own method if its internals change.
+    """
+    import jieba
+
+    tokenizer = _jieba()
+    try:
+        freq: dict[str, int] = tokenizer.FREQ
+        log_total = math.log(tokenizer.total)
+        re_han, re_skip, re_eng = jieba.re_han_default, jieba.re_skip_default, jieba.re_eng
+    except AttributeError:  # a future jieba: use its public API
+        logger.debug("jieba internals changed; using lcut", exc_info=True)
+        return lambda text: tokenizer.lcut(text, HMM=False)
+    log_prob = {word: math.log(count) - log_total for word, count in freq.items() if count}
+    floor = -log_total  # jieba scores an unknown single character as log(1) - log(total)
+
+    def cut_block(block: str) -> list[str]:
+        n = len(block)
+        score = [0.0] * (n + 1)
+        end = [0] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            best: float | None = None
+            best_end = k
+            i, fragment = k, block[k]
+            while fragment in freq:  # freq holds every prefix of every word (count 0)
+                value = log_prob.get(fragment)
+                if value is not None:
+                    candidate = value + score[i + 1]
+                    if best is None or candidate >= best:  # ties: the longer word, as jieba
+                        best, best_end = candidate, i
+                i += 1
+                if i >= n:
+                    break
+                fragment = block[k : i + 1]
+            score[k] = floor + score[k + 1] if best is None else best
+            end[k] = best_end
+        words: list[str] = []
+        buffer = ""
+        x = 0
+        while x < n:
+            y = end[x] + 1
+            word = block[x:y]
+            if y - x == 1 and re_eng.match(word):
+                buffer += word  # jieba glues single Latin letters/digits back together
+            else:
+                if buffer:
+                    words.append(buffer)
+                    buffer = ""
+                words.append(word)
+            x = y
+        if buffer:
+            words.append(buffer)
+        return words
+
+    def cut(text: str) -> list[str]:
+        words: list[str] = []
+        for block in re_han.split(text):
+            if not block:
+                continue
+            if re_han.match(block):
+                words.extend(cut_block(block))
+            else:
+                for piece in re_skip.split(block):
+                    if re_skip.match(piece):
+                        words.append(piece)
+                    else:
+                        words.extend(piece)
+        return words
+
+    return cut
+
+
+def _segment_japanese(text: str) -> list[str | None]:
+    """Content words in base form; adjacent katakana nouns are one loanword (ラップ+トップ)."""
+    out: list[str | None] = []
+    katakana_run = False
     for token in _janome().tokenize(text):
         pos = token.part_of_speech.split(",")
-        if pos[0] not in _JAPANESE_KEEP_POS or pos[1] in _JAPANESE_DROP_DETAIL:
+        surface = token.surface
+        is_katakana = pos[0] == "名詞" and bool(_KATAKANA_WORD_RE.match(surface))
+        if is_katakana and katakana_run and out and out[-1] is not None:
+            out[-1] += surface
             continue
-        if pos[0] != "名詞" and pos[1] != "自立":
-            continue
-        base = token.base_form if token.base_form and token.base_form != "*" else token.surface
-        out.append(base)
+        katakana_run = is_katakana
+        keep = pos[0] in _JAPANESE_KEEP_POS and pos[1] not in _JAPANESE_DROP_DETAIL
+        if keep and (pos[0] == "名詞" or pos[1] == "自立"):
+            out.append(token.base_form if token.base_form and token.base_form != "*" else surface)
+        else:
+            out.append(None)  # a particle or auxiliary ends the phrase
+            katakana_run = False
     return out
 
 
-def _segment_thai(text: str) -> list[str]:
-    out: list[str] = []
+def _segment_thai(text: str) -> list[str | None]:
+    out: list[str | None] = []
     for word in _thai_segmenter()(text, engine="newmm", keep_whitespace=False):
         if _HAN_RE.search(word) or _KANA_RE.search(word):
             out.extend(_segment_mixed(word))  # newmm leaves other scripts' runs whole
@@ -368,7 +460,7 @@ def _normalise_arabic(word: str) -> str:
     return _ARABIC_CONJUNCTION_RE.sub("", _ARABIC_DIACRITICS_RE.sub("", word))
 
 
-def _segment_mixed(word: str) -> list[str]:
+def _segment_mixed(word: str) -> list[str | None]:
     """Hand a Han/kana/Thai run found in space-delimited text to its script's segmenter."""
     if _KANA_RE.search(word):
         return _segment_japanese(word)
@@ -526,7 +618,7 @@ def _tokenize_parallel(items: list[tuple[str, str]], workers: int) -> list[list[
     languages = {language for _, language in items}
     # Load the dictionaries once here; forked workers inherit them instead of each loading them.
     if languages & _CHINESE:
-        _jieba()
+        _chinese_cutter()
     if "ja" in languages:
         _janome()
     if "th" in languages:

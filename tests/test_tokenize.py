@@ -178,3 +178,11 @@ def test_jieba_is_lazy_and_quiet(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert done.stderr.strip() == "['快递', '太慢', '包装', '破']"
     assert list((tmp_path / "jieba").glob("*.cache"))  # dictionary cache in the product cache
+
+
+def test_fast_chinese_cutter_matches_jieba() -> None:
+    texts = [*_shopping(800), "iPhone12手机 壳 abc 3个，好！", "", "   ", "Ｗｉ－Ｆｉ信号差"]
+    jieba_tokenizer = tokenize_module._jieba()
+    cutter = tokenize_module._chinese_cutter()
+    for text in texts:
+        assert cutter(text) == jieba_tokenizer.lcut(text, HMM=False), text
