@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 MAX_MAP_POINTS = 20_000
 """Above this many distinct texts the map shows a seeded random sample (the report says so)."""
 MAX_BAR_TOPICS = 40
+MAX_MAP_LABELS = 20
+"""Only the largest topics get a label on the map, so labels stay readable."""
 MAX_ISSUES_LISTED = 500
 HOVER_CHARS = 140
 EXAMPLE_CHARS = 400
@@ -71,7 +73,7 @@ OUTPUT_FILES: tuple[str, ...] = (
 
 PALETTE: tuple[str, ...] = (
     "#4E79A7", "#F28E2B", "#E15759", "#59A14F", "#B07AA1", "#EDC948", "#76B7B2", "#FF9DA7",
-    "#9C755F", "#2F6690", "#D1495B", "#3A7D44", "#8E6C8A", "#E08E45", "#1B998B", "#C05640",
+    "#9C755F", "#17BECF", "#D1495B", "#3A7D44", "#8E6C8A", "#E08E45", "#1B998B", "#C05640",
     "#6D597A", "#5B8E7D", "#BC6C25", "#577590",
 )  # fmt: skip
 OUTLIER_COLOR = "#B4BAC4"
@@ -177,6 +179,10 @@ def _map_figure(
         )
     names = {t.id: t.name for t in result.topics}
     texts = result.documents.texts
+    labelled = {t.id for t in ordered_topics(result) if t.id != OUTLIER}
+    if len(labelled) > MAX_MAP_LABELS:
+        labelled = {t.id for t in ordered_topics(result)[:MAX_MAP_LABELS] if t.id != OUTLIER}
+        note += f" Labels mark the {MAX_MAP_LABELS} largest topics; hover any point for its topic."
     traces: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     for topic in sorted(result.topics, key=lambda t: (t.id == OUTLIER, t.id)):
@@ -201,7 +207,7 @@ def _map_figure(
                 },
             }
         )
-        if not is_outlier:
+        if not is_outlier and topic.id in labelled:
             centre = np.median(coords[members], axis=0)
             annotations.append(
                 {

@@ -307,8 +307,12 @@ def test_write_report_unwritable_folder_is_a_clear_error(tmp_path: Path, result)
         write_report(result, blocker / "out")
 
 
+@pytest.mark.slow
 def test_real_pipeline_run_is_reported(tmp_path: Path) -> None:
-    """The real orchestrator on the bundled sample (deterministic fake embedder), then every output."""
+    """The real orchestrator on the bundled sample (deterministic fake embedder), then every output.
+
+    Slow alone (~35 s, mostly UMAP's first JIT compilation), cheap once another test has run UMAP.
+    """
     pytest.importorskip("pipeline.embed", reason="the embed stage is not in this checkout yet")
     from pipeline.config import RunConfig
     from pipeline.run import run
@@ -365,3 +369,16 @@ def test_report_renders_in_chromium_without_running_payloads(tmp_path: Path, res
         assert not any(name.startswith("on") for name in attrs), (tag, attrs)
         assert "javascript:" not in " ".join(v or "" for v in attrs.values()).lower(), (tag, attrs)
     assert any("onerror" in text for text in rendered.text), "the payload is visible as text"
+
+
+def test_map_labels_only_the_largest_topics(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.report as report
+
+    monkeypatch.setattr(report, "MAX_MAP_LABELS", 2)
+    base = make_result(60, with_payloads=False)
+    parser = _Collector()
+    parser.feed(report.render_html(base))
+    annotations = _figures(parser)["map"]["layout"]["annotations"]
+    largest = [t.name for t in sorted(base.topics, key=lambda t: -t.size) if t.id != OUTLIER][:2]
+    assert [a["text"] for a in annotations] and sorted(a["text"] for a in annotations) == sorted(largest)
+    assert "Labels mark the 2 largest topics" in " ".join(parser.text)
