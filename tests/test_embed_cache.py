@@ -1,0 +1,132 @@
+"""The embedding cache and ``embed_texts``: hits, misses, progress, concurrency, damage."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.embed import embed_texts
+from pipeline.embedders.cache import EmbeddingCache, default_cache_dir, text_hash
+from pipeline.embedders.fake import FakeEmbedder
+
+TEXTS = ["late delivery", "broken box", "friendly agent", "快递太慢", "late delivery", "refund please"]
+
+
+def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("FEEDBACK_TOPICS_CACHE_DIR", str(tmp_path / "c"))
+    assert default_cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("FEEDBACK_TOPICS_CACHE_DIR")
+    assert "feedback-topics" in str(default_cache_dir())
+
+
+def test_get_put_roundtrip_float16_precision(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path)
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((200, 1024)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    hashes = [text_hash(f"text {i}") for i in range(200)]
+    found, got = cache.get_many("m", hashes)
+    assert not found.any() and got.shape == (200, 0)
+    cache.put_many("m", hashes[:150], vectors[:150])
+    query = [*hashes[140:160], hashes[0]]
+    found, got = cache.get_many("m", query)
+    assert found.tolist() == [True] * 10 + [False] * 10 + [True]
+    cos = (got[:10] * vectors[140:150]).sum(axis=1)
+    assert cos.min() >= 0.9999
+    assert (got[10:20] == 0).all()
+    # keys are per model
+    assert not cache.get_many("other-model", hashes[:5])[0].any()
+    assert cache.count("m") == 150 and cache.count() == 150
+
+
+def test_embed_texts_uses_cache_and_reports_progress(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(dim=16, max_chars_hint=10)
+    cache = EmbeddingCache(tmp_path)
+    seen: list[tuple[int, int]] = []
+    first = embed_texts(TEXTS[:3], embedder=embedder, cache=cache, progress=lambda d, t: seen.append((d, t)))
+    assert first.n_computed == 3 and first.n_cached == 0 and embedder.calls == 3
+    assert seen[0] == (0, 3) and seen[-1] == (3, 3)
+    seen.clear()
+    result = embed_texts(TEXTS, embedder=embedder, cache=cache, progress=lambda d, t: seen.append((d, t)))
+    # three cached; "late delivery" twice is embedded once; two new
+    assert result.n_cached == 4 and result.n_computed == 2 and embedder.calls == 5
+    assert seen[0] == (4, 6) and seen[-1] == (6, 6)
+    assert result.n_truncated == sum(len(t) > 10 for t in TEXTS)
+    assert result.vectors.dtype == np.float32 and result.vectors.shape == (6, 16)
+    np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(result.vectors, FakeEmbedder(dim=16).embed(TEXTS), atol=2e-3)
+    assert result.model == embedder.model_id and result.device == "cpu"
+
+
+def test_embed_texts_without_cache_and_empty() -> None:
+    embedder = FakeEmbedder(dim=8)
+    result = embed_texts(TEXTS, embedder=embedder, cache=None)
+    assert result.n_computed == 5 and result.n_cached == 0
+    np.testing.assert_array_equal(result.vectors[0], result.vectors[4])
+    empty = embed_texts([], embedder=embedder, cache=None)
+    assert empty.vectors.shape == (0, 8)
+
+
+def test_chunked_work_is_kept_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.embed as embed_module
+    from pipeline.progress import Cancelled
+
+    monkeypatch.setattr(embed_module, "CHUNK", 2)
+    cache = EmbeddingCache(tmp_path)
+    embedder = FakeEmbedder(dim=8)
+
+    def cancel_late(done: int, total: int) -> None:
+        if done >= 4:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        embed_texts(TEXTS, embedder=embedder, cache=cache, progress=cancel_late)
+    assert cache.count(embedder.model_id) >= 2
+    resumed = embed_texts(TEXTS, embedder=embedder, cache=cache)
+    assert resumed.n_cached >= 2
+
+
+def test_corrupt_cache_file_degrades_to_recompute(tmp_path: Path, caplog) -> None:
+    (tmp_path / "embeddings.sqlite3").write_bytes(b"this is not a database" * 100)
+    cache = EmbeddingCache(tmp_path)
+    result = embed_texts(TEXTS, embedder=FakeEmbedder(dim=8), cache=cache)
+    assert result.n_computed == 5 and result.vectors.shape == (6, 8)
+    assert "cache" in caplog.text
+
+
+def test_unwritable_cache_dir_degrades(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cache = EmbeddingCache(blocker / "sub")  # a folder cannot be made under a file
+    result = embed_texts(TEXTS[:2], embedder=FakeEmbedder(dim=8), cache=cache)
+    assert result.n_computed == 2
+
+
+def _writer(root: str, worker: int, n: int) -> None:
+    cache = EmbeddingCache(root)
+    rng = np.random.default_rng(worker)
+    for batch in range(5):
+        hashes = [text_hash(f"shared {i}") for i in range(n)] + [
+            text_hash(f"w{worker} b{batch} {i}") for i in range(n)
+        ]
+        vectors = rng.standard_normal((len(hashes), 32)).astype(np.float32)
+        cache.put_many("m", hashes, vectors)
+        found, _ = cache.get_many("m", hashes)
+        assert found.all()
+
+
+def test_concurrent_processes(tmp_path: Path) -> None:
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), w, 100)) for w in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    cache = EmbeddingCache(tmp_path)
+    assert cache.count("m") == 100 + 3 * 5 * 100
+    found, vectors = cache.get_many("m", [text_hash(f"shared {i}") for i in range(100)])
+    assert found.all() and np.isfinite(vectors).all()
