@@ -318,7 +318,9 @@ def test_real_pipeline_run_is_reported(tmp_path: Path) -> None:
     from pipeline.run import run
 
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "feedback_sample.csv"
-    real = run(sample.read_bytes(), filename=sample.name, config=RunConfig(model="fake", use_cache=False))
+    real = run(
+        sample.read_bytes(), filename=sample.name, config=RunConfig(model="fake", n_topics=8, use_cache=False)
+    )
     written = write_report(real, tmp_path)
     assert [p.name for p in written] == list(OUTPUT_FILES)
     import pandas as pd
