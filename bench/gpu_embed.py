@@ -241,7 +241,17 @@ def run_sentence_transformers(
     from sentence_transformers import SentenceTransformer
 
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    model = SentenceTransformer(str(folder), device=device, model_kwargs={"dtype": dtype})
+    model = None
+    for kwargs in ({"dtype": dtype}, {"torch_dtype": dtype}, None):
+        try:
+            model = SentenceTransformer(str(folder), device=device, model_kwargs=kwargs)
+            break
+        except Exception as exc:  # older/newer keyword names
+            log(f"SentenceTransformer(model_kwargs={kwargs}) failed: {exc!r}")
+    assert model is not None
+    if next(model.parameters()).dtype != dtype:
+        model = model.to(dtype)
+    log(f"sentence-transformers model dtype {next(model.parameters()).dtype}")
     model.encode(texts[:64], batch_size=32)  # warm-up
     reset_peak(device)
     sync(device)

@@ -223,6 +223,7 @@ class Qwen3Embedder:
         self.compile_min_texts = compile_min_texts
         self.last_stats: EmbedStats | None = None
         self._compiled: dict[str, Any] | None = None
+        self._compile_ok = False
 
         started = time.perf_counter()
         try:
@@ -402,7 +403,9 @@ class Qwen3Embedder:
             logger.info("varlen attention unavailable (%r); using SDPA", exc)
             return "sdpa"
 
-    def _forward(self, batch: _PackedBatch, *, use_compile: bool, attention: str | None = None) -> Any:
+    def _forward(
+        self, batch: _PackedBatch, *, use_compile: bool, attention: str | None = None, _checked: bool = False
+    ) -> Any:
         """Run the model on one packed batch; return ``(batch, dim)`` float32 pooled vectors."""
         import torch
 
@@ -411,6 +414,17 @@ class Qwen3Embedder:
         ids = _to_device(batch.input_ids, dev, pin)
         pos = _to_device(batch.positions, dev, pin)
         cu = _to_device(batch.cu_seqlens, dev, pin)
+        if use_compile and not self._compile_ok and not _checked:
+            try:
+                result = self._forward(batch, use_compile=True, attention=attention, _checked=True)
+                self._compile_ok = True
+                return result
+            except Exception as exc:  # an inductor/compiler problem must not stop the run
+                logger.warning("torch.compile failed (%r); continuing without it", exc)
+                self.compile = False
+                self._compiled = {"pre": _layer_pre, "post": _layer_post}
+                self._compile_ok = True
+                return self._forward(batch, use_compile=False, attention=attention)
         w = self._weights
         fns = self._layer_fns(use_compile)
         attention = attention or self.attention
