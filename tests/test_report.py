@@ -371,6 +371,8 @@ def test_report_renders_in_chromium_without_running_payloads(tmp_path: Path, res
         assert not any(name.startswith("on") for name in attrs), (tag, attrs)
         assert "javascript:" not in " ".join(v or "" for v in attrs.values()).lower(), (tag, attrs)
     assert any("onerror" in text for text in rendered.text), "the payload is visible as text"
+    # The CSP must still let plotly's WebGL map draw (regl needs 'unsafe-eval'), else this message shows.
+    assert "WebGL is not supported" not in " ".join(rendered.text)
 
 
 def test_map_labels_only_the_largest_topics(monkeypatch: pytest.MonkeyPatch) -> None:
