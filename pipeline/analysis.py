@@ -438,13 +438,17 @@ def topic_trends(result: RunResult, *, date_column: str, freq: Frequency = "W") 
 def growing_topics(trends: pd.DataFrame, *, top_n: int = 3, min_count: int = 3) -> pd.DataFrame:
     """Topics whose share grew most from the previous period to the latest one.
 
+    A last period with under a quarter of the median period's volume is taken as incomplete
+    (the export ended mid-week) and the comparison moves one period back, when there are at
+    least three periods.
+
     Args:
         trends: The output of :func:`topic_trends`.
         top_n: How many topics to return.
         min_count: Ignore topics with fewer rows than this in the latest period.
 
     Returns:
-        Columns ``topic_id``, ``topic``, ``latest_count``, ``previous_count``, ``latest_share``,
+        Columns ``topic_id``, ``topic``, ``period`` (the latest complete period), ``latest_count``, ``previous_count``, ``latest_share``,
         ``previous_share``, ``change`` (share points), largest growth first; empty with fewer
         than two periods.
     """
@@ -452,12 +456,17 @@ def growing_topics(trends: pd.DataFrame, *, top_n: int = 3, min_count: int = 3) 
     columns = [
         "topic_id",
         "topic",
+        "period",
         "latest_count",
         "previous_count",
         "latest_share",
         "previous_share",
         "change",
     ]
+    if len(periods) >= 3:
+        totals = trends.groupby("period")["count"].sum()
+        if totals[periods[-1]] < 0.25 * float(totals.median()):
+            periods = periods[:-1]
     if len(periods) < 2:
         return pd.DataFrame(columns=columns)
     latest = trends[trends["period"] == periods[-1]].set_index("topic_id")
@@ -472,6 +481,7 @@ def growing_topics(trends: pd.DataFrame, *, top_n: int = 3, min_count: int = 3) 
         }
     )
     frame["change"] = frame["latest_share"] - frame["previous_share"]
+    frame["period"] = periods[-1]
     frame = frame[(frame.index != OUTLIER) & (frame["latest_count"] >= min_count) & (frame["change"] > 0)]
     frame = frame.sort_values(["change", "latest_count"], ascending=False).head(top_n)
     return frame.reset_index()[columns]

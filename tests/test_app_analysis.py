@@ -176,6 +176,22 @@ def test_growing_topics_calls_out_the_riser() -> None:
     assert analysis.growing_topics(trends[trends["period"] == trends["period"].min()]).empty
 
 
+def test_growing_topics_skips_an_incomplete_last_period() -> None:
+    periods = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"])
+    counts = {0: [50, 50, 20, 1], 1: [50, 50, 80, 0]}  # topic 1 grew in March; April has 1 row
+    rows = [
+        {"period": p, "topic_id": t, "topic": f"t{t}", "count": c[i]}
+        for t, c in counts.items()
+        for i, p in enumerate(periods)
+    ]
+    trends = pd.DataFrame(rows)
+    trends["share"] = trends["count"] / trends.groupby("period")["count"].transform("sum")
+    growing = analysis.growing_topics(trends, min_count=1)
+    assert list(growing["topic_id"]) == [1]
+    assert growing["latest_count"].iloc[0] == 80
+    assert growing["period"].iloc[0] == pd.Timestamp("2024-03-01")
+
+
 def test_trends_reject_a_column_without_dates() -> None:
     result = make_result(60, with_payloads=False)
     with pytest.raises(DataError):

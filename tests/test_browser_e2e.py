@@ -133,6 +133,20 @@ def _choose(page, label: str, option: str) -> None:
     _wait_idle(page)
 
 
+def _wait_for_run(page, *, timeout_s: float) -> None:
+    """Wait for the run's success message; fail at once with the app's message on an error."""
+    done = page.get_by_text("Analysis finished in")
+    alerts = page.locator('[data-testid="stAlertContentError"]')
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if done.count():
+            return
+        if alerts.count():
+            pytest.fail("the run failed: " + alerts.first.inner_text())
+        page.wait_for_timeout(500)
+    pytest.fail(f"the run did not finish within {timeout_s:.0f} s")
+
+
 def test_dashboard_end_to_end(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -175,7 +189,7 @@ def test_dashboard_end_to_end(server: str) -> None:
         _shot(page, "03-run-settings")
         start = time.perf_counter()
         page.get_by_role("button", name="Start the analysis").click()
-        expect(page.get_by_text("Analysis finished in")).to_be_visible(timeout=240_000)
+        _wait_for_run(page, timeout_s=240)
         timings["sample_run_s"] = round(time.perf_counter() - start, 2)
         _wait_idle(page)
         _shot(page, "04-run-finished")
@@ -234,7 +248,7 @@ def test_dashboard_end_to_end(server: str) -> None:
         _goto(page, "Topics")
         expect(page.get_by_text("All topics")).to_be_visible()
         page.get_by_role("tab", name="Keywords").wait_for()
-        expect(page.get_by_text(RENAMED).first).to_be_visible()
+        expect(page.get_by_text(RENAMED).first).to_be_attached()  # the reopened run kept the rename
 
         # the Chinese interface
         page.locator('[data-testid="stSidebar"]').get_by_role("button", name="中文").click()

@@ -37,7 +37,7 @@ def render() -> None:
         hits[["rank", "similarity", "topic", "text", "row"]],
         hide_index=True,
         width="stretch",
-        height=min(38 + 35 * len(hits), 720),
+        height=min(42 + 35 * len(hits), 760),
         column_config={
             "rank": st.column_config.NumberColumn("#", width="small"),
             "similarity": st.column_config.ProgressColumn(

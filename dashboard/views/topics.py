@@ -114,7 +114,7 @@ def _table(result, current) -> None:
                 min_value=0.0,
                 max_value=float(frame["share"].max() or 1),
             ),
-            "keywords": st.column_config.TextColumn(t("topics.col_keywords"), width="large"),
+            "keywords": st.column_config.TextColumn(t("topics.col_keywords"), width="medium"),
             "languages": st.column_config.TextColumn(t("topics.col_languages")),
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import state, ui
@@ -93,7 +94,7 @@ def render() -> None:
         return
     growing = analysis.growing_topics(trends, top_n=3)
     if not growing.empty:
-        latest = trends["period"].max()
+        latest = pd.Timestamp(growing["period"].iloc[0])
         st.markdown(f"**{t('trends.growing_title', period=f'{latest:%Y-%m-%d}')}**")
         cols = st.columns(len(growing))
         for col, (_, row) in zip(cols, growing.iterrows(), strict=True):
