@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -92,6 +93,8 @@ _LETTER_RE = re.compile(r"[^\W\d_]")
 _CONFIDENT = 0.9
 # Only texts this short (a word or two) take the prior; longer ones carry their own evidence.
 _SHORT_CHARS = 24
+# From this many distinct texts on, classification runs on all CPUs (forked workers).
+_PARALLEL_MIN_TEXTS = 50_000
 
 
 @lru_cache(maxsize=1)
@@ -163,8 +166,9 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     Identical texts are classified once. Very short texts the classifier is unsure about ("ok",
     "super") are decided again with the languages of the confident texts of the same file as a
     prior, so a one-word English answer in an English survey comes out ``"en"``, not Afrikaans.
-    About 100k short texts take a few seconds on one core; scripts used by a single language
-    (Chinese, Japanese, Korean, Thai...) take almost nothing.
+    About 100k short texts take a few CPU seconds (spread over all CPUs from 50k distinct texts
+    on); scripts used by a single language (Chinese, Japanese, Korean, Thai...) take almost
+    nothing.
 
     Args:
         texts: Texts in any languages (may be empty strings).
@@ -172,10 +176,8 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     Returns:
         One ISO 639-1 code per text (``"und"`` for empty texts or texts without letters).
     """
-    decided: dict[str, tuple[str, float]] = {}
-    for text in texts:
-        if text not in decided:
-            decided[text] = _classify(text or "")
+    distinct = list(dict.fromkeys(texts))
+    decided = dict(zip(distinct, _classify_all(distinct), strict=True))
     prior: dict[str, int] = {}
     for code, confidence in decided.values():
         if confidence >= _CONFIDENT and code != UNDETERMINED:
@@ -199,6 +201,30 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
         "detected languages for %d texts (%d distinct, %d unsure)", len(texts), len(decided), len(unsure)
     )
     return [decided[text][0] for text in texts]
+
+
+def _classify_chunk(texts: list[str]) -> list[tuple[str, float]]:
+    return [_classify(text or "") for text in texts]
+
+
+def _classify_all(texts: list[str]) -> list[tuple[str, float]]:
+    """Classify distinct texts, over forked worker processes when there are very many."""
+    import multiprocessing
+
+    workers = os.cpu_count() or 1
+    if (
+        len(texts) < _PARALLEL_MIN_TEXTS
+        or workers < 2
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return _classify_chunk(texts)
+    _identifier()  # load the model once; the forked workers inherit it
+    _arabic_identifier()
+    size = max(5_000, len(texts) // (workers * 8))
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    with multiprocessing.get_context("fork").Pool(processes=workers) as pool:
+        parts = pool.map(_classify_chunk, chunks, chunksize=1)
+    return [result for part in parts for result in part]
 
 
 def language_counts(codes: Sequence[str]) -> dict[str, int]:

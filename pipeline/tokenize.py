@@ -518,7 +518,7 @@ def _runs(words: Iterable[str | None], language: str) -> list[list[str]]:
     current: list[str] = []
     for word in _split_spaces(words):
         if word is not None and _keep(word, language):
-            current.append(word)
+            current.append(sys.intern(word))  # one object per distinct word: far less memory
         elif current:
             runs.append(current)
             current = []

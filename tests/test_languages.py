@@ -94,3 +94,16 @@ def test_accuracy_on_real_multilingual_reviews() -> None:
     assert correct.min() >= 0.85, correct.to_dict()
     for lang in ("ja", "ko", "th", "zh"):  # decided by script: exact
         assert correct[lang] >= 0.98, (lang, correct[lang])
+
+
+def test_parallel_detection_equals_sequential(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.languages as languages_module
+
+    texts = [
+        f"{base} {i}"
+        for i, base in enumerate(["The card never arrived", "La carte est bloquée", "快递太慢"] * 40)
+    ]
+    sequential = detect_languages(texts)
+    monkeypatch.setattr(languages_module, "_PARALLEL_MIN_TEXTS", 10)
+    assert detect_languages(texts) == sequential
+    assert set(sequential) == {"en", "fr", "zh"}
