@@ -216,14 +216,19 @@ def _classify_all(texts: list[str]) -> list[tuple[str, float]]:
         len(texts) < _PARALLEL_MIN_TEXTS
         or workers < 2
         or "fork" not in multiprocessing.get_all_start_methods()
+        or multiprocessing.current_process().daemon
     ):
         return _classify_chunk(texts)
     _identifier()  # load the model once; the forked workers inherit it
     _arabic_identifier()
     size = max(5_000, len(texts) // (workers * 8))
     chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-    with multiprocessing.get_context("fork").Pool(processes=workers) as pool:
-        parts = pool.map(_classify_chunk, chunks, chunksize=1)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes=workers) as pool:
+            parts = pool.map(_classify_chunk, chunks, chunksize=1)
+    except OSError:  # cannot fork (memory, process limits): do it here instead
+        logger.warning("parallel language detection unavailable; using one process", exc_info=True)
+        return _classify_chunk(texts)
     return [result for part in parts for result in part]
 
 

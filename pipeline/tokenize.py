@@ -598,18 +598,22 @@ def tokenize_many(
 
     slow_chars = sum(len(text) for text, language in unique if language in _SLOW_LANGUAGES)
     workers = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
-    results: list[list[list[str]]]
+    results: list[list[list[str]]] | None = None
     if workers > 1 and slow_chars >= _PARALLEL_MIN_CHARS and _can_fork():
-        results = _tokenize_parallel(unique, workers)
-    else:
+        try:
+            results = _tokenize_parallel(unique, workers)
+        except OSError:  # cannot fork (memory, process limits): do it here instead
+            logger.warning("parallel tokenisation unavailable; tokenising in one process", exc_info=True)
+    if results is None:
         results = _tokenize_chunk(unique)
     return [results[p] for p in positions]
 
 
 def _can_fork() -> bool:
+    """Forked workers are possible: POSIX, and not already inside a daemonic worker."""
     import multiprocessing
 
-    return "fork" in multiprocessing.get_all_start_methods()
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def _tokenize_parallel(items: list[tuple[str, str]], workers: int) -> list[list[list[str]]]:
