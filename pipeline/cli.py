@@ -69,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--encoding", help="override the detected text encoding (e.g. gb18030, cp1252)")
     run.add_argument("--delimiter", help="override the detected CSV delimiter (',', ';', 'tab', '|')")
-    run.add_argument("--sheet", help="XLSX sheet name or 1-based number (default: first)")
+    run.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first sheet)")
+    run.add_argument("--header-row", type=int, help="0-based line of the header (default: detected)")
+    run.add_argument(
+        "--max-rows", type=int, help=f"refuse files with more data rows (default {LoadOptions().max_rows:,})"
+    )
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -144,7 +148,13 @@ def _config(args: argparse.Namespace) -> RunConfig:
         assign_outliers=args.assign_outliers,
         seed=args.seed,
         use_cache=not args.no_cache,
-        load=LoadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=sheet),
+        load=LoadOptions(
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            sheet=sheet,
+            header_row=args.header_row,
+            max_rows=args.max_rows or LoadOptions().max_rows,
+        ),
     )
 
 

@@ -94,6 +94,9 @@ def embed_texts(
             raise EmbedError(
                 f"The {embedder.name} model produced invalid numbers (NaN).", code="model_failed"
             )
+        # Fresh vectors take the cache's float16 precision too, so a run gives bit-identical
+        # topics whether its embeddings were just computed or read back from the cache.
+        chunk = chunk.astype(np.float16).astype(np.float32)
         vectors[idx] = chunk
         if cache is not None:
             cache.put_many(embedder.model_id, [hashes[i] for i in idx], chunk)

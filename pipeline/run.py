@@ -70,6 +70,8 @@ def run(
     from pipeline.topics import build_topics
 
     config = validate_config(config or RunConfig())
+    if embedder is None:
+        _check_model_name(config.model)
     report = progress or no_progress
     timings: dict[str, float] = {}
 
@@ -187,6 +189,16 @@ def _embedder(
     if name == "auto":
         name, reason = resolve_auto(languages=languages, device=config.device)
     return name, reason, create_embedder(name, device=config.device, **config.model_options)
+
+
+def _check_model_name(name: str) -> None:
+    """Fail before reading the file when the model name is unknown."""
+    from pipeline.embedders.registry import EMBEDDERS
+    from pipeline.errors import ConfigError
+
+    if name != "auto" and name not in EMBEDDERS:
+        names = ", ".join(["auto", *(n for n, spec in EMBEDDERS.items() if not spec.hidden)])
+        raise ConfigError(f"Unknown embedding model {name!r}. Choose one of: {names}.", code="model")
 
 
 def _spread_languages(source_row: Any, unique: Any, detected: list[str]) -> list[str]:
