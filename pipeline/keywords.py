@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from array import array
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -151,8 +152,8 @@ def _document_terms(
 ) -> tuple[sparse.csr_matrix, list[str], np.ndarray]:
     """Binary text x term matrix over unigrams and (where allowed) adjacent-word bigrams."""
     vocabulary: dict[str | tuple[str, str], int] = {}
-    indices: list[int] = []
-    indptr = [0]
+    indices = array("q")  # compact: 8 bytes per entry instead of a Python int object
+    indptr = array("q", [0])
     for i, text in enumerate(phrases):
         present: set[str | tuple[str, str]] = set()
         with_bigrams = bigrams is None or bool(bigrams[i])
@@ -177,8 +178,8 @@ def _document_terms(
     matrix = sparse.csr_matrix(
         (
             np.ones(len(indices), dtype=np.float64),
-            np.asarray(indices, dtype=np.int64),
-            np.asarray(indptr, dtype=np.int64),
+            np.frombuffer(indices, dtype=np.int64),
+            np.frombuffer(indptr, dtype=np.int64),
         ),
         shape=(len(phrases), len(vocabulary)),
     )
