@@ -238,6 +238,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "topics.renamed": {"en": "Topic renamed and saved.", "zh": "主题已重命名并保存。"},
     "topics.merge_title": {"en": "Merge topics", "zh": "合并主题"},
     "topics.merge_pick": {"en": "Topics to merge (two or more)", "zh": "要合并的主题（两个或以上）"},
+    "topics.merge_pick_ph": {"en": "Choose topics", "zh": "选择主题"},
     "topics.merge_name": {"en": "Name of the merged topic", "zh": "合并后的名称"},
     "topics.merge_name_ph": {"en": "Leave empty to name it from its keywords", "zh": "留空则根据关键词命名"},
     "topics.merge": {"en": "Merge", "zh": "合并"},

@@ -251,7 +251,7 @@ def test_dashboard_end_to_end(server: str) -> None:
         expect(page.get_by_text(RENAMED).first).to_be_attached()  # the reopened run kept the rename
 
         # the Chinese interface
-        page.locator('[data-testid="stSidebar"]').get_by_role("button", name="中文").click()
+        page.locator('[data-testid="stSidebar"]').get_by_text("中文", exact=True).click()
         expect(page.get_by_role("heading", name="主题", exact=True)).to_be_visible()
         _wait_idle(page)
         _shot(page, "12-topics-zh")
