@@ -433,3 +433,22 @@ def test_chinese_interface(app, workspace: Path) -> None:
     _no_errors(app)
     assert app.title[0].value == "主题"
     assert {m.label for m in app.metric} >= {"总行数", "主题数"}
+
+
+def test_every_ui_string_exists_in_both_languages() -> None:
+    import re
+
+    from dashboard.i18n import STRINGS
+
+    used: set[str] = set()
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        if path.name == "i18n.py":
+            continue
+        used |= set(re.findall(r"\bt\(\s*\"([a-z_.]+)\"", path.read_text(encoding="utf-8")))
+    assert used, "no t() calls found"
+    missing = sorted(k for k in used if k not in STRINGS)
+    assert not missing, missing
+    for key, entry in STRINGS.items():
+        assert entry.get("en") and entry.get("zh"), key
+        # the same placeholders in both languages
+        assert set(re.findall(r"{(\w+)", entry["en"])) == set(re.findall(r"{(\w+)", entry["zh"])), key
