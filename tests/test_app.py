@@ -99,6 +99,7 @@ def test_sample_button_and_text_column_change(app) -> None:
         ("binary.csv", bytes(range(256)) * 40),
         ("broken.xlsx", b"PK\x03\x04 this is not a workbook"),
     ],
+    ids=["empty", "binary", "broken-xlsx"],
 )
 def test_upload_bad_file_shows_a_plain_message(app, name: str, data: bytes) -> None:
     app.file_uploader(key="w_upload").set_value((name, data, "application/octet-stream")).run()
