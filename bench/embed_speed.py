@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     texts = corpus(args.data, args.rows, args.seed)
+    load_before = os.getloadavg()
     lengths = np.array([len(t) for t in texts])
     print(
         f"{len(texts)} texts, characters median {np.median(lengths):.0f}, mean {lengths.mean():.0f}, "
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             },
             "texts": len(texts),
             "median_chars": float(np.median(lengths)),
+            "load_average_before": list(load_before),
+            "load_average_after": list(os.getloadavg()),
         }
         args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
     return 0
