@@ -50,6 +50,7 @@ def build_topics(
     texts = [documents.texts[i] for i in unique]
     unique_langs = [languages[i] for i in unique]
     keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS)
+    name_words = _name_keywords(texts, labels, unique_langs)
 
     # Every row that takes a topic: the unique text itself and its duplicates.
     source = documents.source_row
@@ -67,7 +68,9 @@ def build_topics(
         words = [(w, round(float(s), 5)) for w, s in keywords.get(topic_id, [])]
         fallback = OUTLIER_NAME if topic_id == OUTLIER else f"Topic {topic_id}"
         name = (names or {}).get(topic_id) or (
-            OUTLIER_NAME if topic_id == OUTLIER else topic_name(words, fallback=fallback)
+            OUTLIER_NAME
+            if topic_id == OUTLIER
+            else topic_name(name_words.get(topic_id) or words, fallback=fallback)
         )
         topics.append(
             Topic(
@@ -81,6 +84,38 @@ def build_topics(
             )
         )
     return tuple(topics)
+
+
+def _name_keywords(
+    texts: Sequence[str], labels: np.ndarray, languages: Sequence[str]
+) -> dict[int, list[tuple[str, float]]]:
+    """Keywords for naming each topic in its own main language.
+
+    In a multilingual topic the rarest language's words often score highest (they are the most
+    concentrated), which gives an English-majority topic a French name. Names are therefore taken
+    from a class-based TF-IDF over the texts in the topic's most common language only.
+    """
+    from pipeline.keywords import extract_keywords
+
+    langs = np.asarray(languages, dtype=object)
+    if len(set(languages)) <= 1:
+        return {}
+    dominant: dict[int, str] = {}
+    for topic_id in np.unique(labels):
+        counts = Counter(lang for lang in langs[labels == topic_id] if lang not in ("", "und"))
+        if counts:
+            dominant[int(topic_id)] = counts.most_common(1)[0][0]
+    out: dict[int, list[tuple[str, float]]] = {}
+    for lang in sorted(set(dominant.values())):
+        mask = langs == lang
+        keywords = extract_keywords(
+            [t for t, keep in zip(texts, mask, strict=True) if keep],
+            labels[mask],
+            languages=[lang] * int(mask.sum()),
+            top_n=3,
+        )
+        out.update({t: keywords[t] for t, d in dominant.items() if d == lang and keywords.get(t)})
+    return out
 
 
 def _representatives(vectors: np.ndarray, members: np.ndarray, k: int = N_EXAMPLES) -> np.ndarray:
