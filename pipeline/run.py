@@ -128,7 +128,7 @@ def run(
         excluded=documents.excluded_counts(),
         altered=dict(altered),
     )
-    manifest = {
+    manifest: dict[str, Any] = {
         "feedback_topics_version": _version("feedback-topics"),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "input_filename": table.report.filename,

@@ -14,6 +14,7 @@ Writes are atomic (temporary file + ``os.replace``), so a crash never leaves hal
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -101,7 +102,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "labels": result.clustering.labels.astype(np.int64),
     }
     for name, array in arrays.items():
-        _atomic(data_dir / f"{name}.npy", lambda p, a=array: _save_npy(p, a))
+        _atomic(data_dir / f"{name}.npy", functools.partial(_save_npy, array=array))
     meta = {
         "load_report": {
             **asdict(result.load_report),
@@ -239,7 +240,7 @@ def list_runs(workspace: Path) -> list[RunInfo]:
     return sorted(runs, key=lambda r: (r.created_at, r.run_id), reverse=True)
 
 
-def _save_npy(path: str, array: np.ndarray) -> None:
+def _save_npy(path: str, *, array: np.ndarray) -> None:
     with open(path, "wb") as handle:  # a file object: np.save would append ".npy" to a path
         np.save(handle, array, allow_pickle=False)
 

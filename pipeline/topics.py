@@ -80,7 +80,7 @@ def build_topics(
                 share=round(len(rows) / n_with_topic, 6),
                 keywords=tuple(words),
                 examples=tuple(int(unique[i]) for i in _representatives(vectors, members)),
-                languages=dict(Counter(languages[r] for r in rows).most_common()),
+                languages=dict(Counter(languages[int(r)] for r in rows).most_common()),
             )
         )
     return tuple(topics)
