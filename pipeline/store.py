@@ -95,7 +95,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         }
     )
     _atomic(data_dir / "rows.parquet", lambda p: rows.to_parquet(p, index=False))
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "embeddings": result.embeddings.vectors.astype(np.float16),
         "cluster_space": result.reduction.cluster_space.astype(np.float32),
         "map_2d": result.reduction.map_2d.astype(np.float32),
