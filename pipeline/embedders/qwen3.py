@@ -177,9 +177,11 @@ class Qwen3Embedder:
         max_tokens: Padded-token budget per forward pass (default 65,536 on GPU, 4,096 on CPU).
         max_batch_size: Most texts per forward pass.
         chunk_size: Texts tokenised and sorted together (the background thread's unit).
+        first_chunk: Size of the first chunk (small, so the GPU starts at once).
         attention: ``"auto"``, ``"varlen"`` (CUDA only) or ``"sdpa"``.
         compile: ``"auto"`` (CUDA and at least ``compile_min_texts`` texts), ``True`` or ``False``.
-        compile_min_texts: Input size from which ``compile="auto"`` compiles.
+        compile_min_texts: Input size from which ``compile="auto"`` compiles (measured on an
+            H100: compiling costs ~17 s once and doubles throughput, so it pays from ~100k texts).
         dtype: ``"bfloat16"``, ``"float16"`` or ``"float32"``; default bf16 on GPU, fp32 on CPU.
 
     Raises:
@@ -197,10 +199,11 @@ class Qwen3Embedder:
         max_length: int = 2048,
         max_tokens: int | None = None,
         max_batch_size: int = 2048,
-        chunk_size: int = 65_536,
+        chunk_size: int = 16_384,
+        first_chunk: int = 2048,
         attention: str = "auto",
         compile: bool | str = "auto",
-        compile_min_texts: int = 20_000,
+        compile_min_texts: int = 100_000,
         dtype: str | None = None,
     ) -> None:
         import torch
@@ -218,6 +221,7 @@ class Qwen3Embedder:
         self.max_tokens = max_tokens or (65_536 if on_gpu else 4096)
         self.max_batch_size = max_batch_size
         self.chunk_size = chunk_size
+        self.first_chunk = first_chunk
         self.max_chars_hint: int | None = max_length * 3
         self.compile = compile
         self.compile_min_texts = compile_min_texts
@@ -332,8 +336,15 @@ class Qwen3Embedder:
 
         def work() -> None:
             try:
-                for start in range(0, len(texts), self.chunk_size):
-                    chunk = list(texts[start : start + self.chunk_size])
+                # A small first chunk gets the GPU busy at once; later chunks are tokenised
+                # while the GPU works on the previous one.
+                bounds, start = [], 0
+                while start < len(texts):
+                    size = min(self.first_chunk, self.chunk_size) if start == 0 else self.chunk_size
+                    bounds.append((start, min(start + size, len(texts))))
+                    start += size
+                for start, end in bounds:
+                    chunk = list(texts[start:end])
                     ids = self._tokenize(chunk)
                     lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
                     plan = plan_batches(
