@@ -205,3 +205,11 @@ def test_cuda_without_gpu_is_a_clear_error(tiny_model: Path) -> None:
         pytest.skip("a GPU is visible")
     with pytest.raises(EmbedError, match="no CUDA GPU"):
         Qwen3Embedder(model=str(tiny_model), device="cuda")
+
+
+def test_registry_builds_this_embedder(tiny_model: Path) -> None:
+    from pipeline.embedders.registry import create_embedder
+
+    emb = create_embedder("qwen3", device="cpu", model=str(tiny_model), max_tokens=64)
+    assert isinstance(emb, Qwen3Embedder) and emb.max_tokens == 64
+    assert emb.embed(["hello"]).shape == (1, 64)
