@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 N_EXAMPLES = 3
 N_KEYWORDS = 10
+NEAR_COPY = 0.97
+"""Cosine above which two examples count as the same text said twice."""
 OUTLIER_NAME = "Outliers (no clear topic)"
 
 
@@ -127,7 +129,16 @@ def _representatives(vectors: np.ndarray, members: np.ndarray, k: int = N_EXAMPL
     centre /= np.linalg.norm(centre) or 1.0
     sims = member_vectors @ centre
     order = np.lexsort((members, -sims))
-    return members[order[:k]]
+    chosen: list[int] = []
+    for i in order[: max(50, k)]:
+        # Skip near-copies of an example already chosen, so the three examples say different things.
+        if all(float(member_vectors[i] @ member_vectors[j]) < NEAR_COPY for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == k:
+            break
+    if len(chosen) < k:
+        chosen += [int(i) for i in order if int(i) not in chosen][: k - len(chosen)]
+    return members[np.array(chosen, dtype=np.int64)]
 
 
 def rename_topic(result: RunResult, topic_id: int, name: str) -> RunResult:
