@@ -175,3 +175,14 @@ def test_run_rejects_too_few_and_identical_texts() -> None:
     data = "text\n" + "\n".join(["same complaint"] * 50)
     with pytest.raises(DataError, match=r"got 1\)"):
         run(data.encode(), filename="same.csv", config=RunConfig(model="fake", use_cache=False))
+
+
+def test_reduce_places_rows_beyond_the_fit_sample() -> None:
+    vectors, truth = planted(1200, 6)
+    reduction = reduce(vectors, seed=2, fit_sample=400)
+    assert reduction.params["fit_rows"] == 400 and reduction.params["placed_rows"] == 800
+    fitted = np.zeros(len(vectors), dtype=bool)
+    fitted[np.sort(np.random.default_rng(2).choice(len(vectors), size=400, replace=False))] = True
+    labels = cluster(reduction.cluster_space, method="kmeans", n_topics=6, seed=2).labels
+    assert adjusted_rand_score(truth[~fitted], labels[~fitted]) > 0.9, "placed rows join their topic"
+    assert np.isfinite(reduction.map_2d).all()
