@@ -318,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         "--format", choices=["auto", "csv", "parquet"], default="auto", help="auto: parquet over 500k rows"
     )
     parser.add_argument("--clusterer", default="kmeans")
+    parser.add_argument("--no-report", action="store_true", help="skip timing the report writer")
     parser.add_argument(
         "--qwen3-timing", action="store_true", help="time embedding with the Qwen3-shaped model"
     )
@@ -358,6 +359,14 @@ def main(argv: list[str] | None = None) -> int:
             n_found, clustered = result.clustering.n_topics, result.clustering.labels
             unique_texts = [result.documents.texts[i] for i in result.documents.unique_rows]
             mode = "pipeline.run"
+            if not args.no_report:
+                from pipeline.report import write_report
+
+                memory("report", 0, 1)
+                t_report = time.perf_counter()
+                with tempfile.TemporaryDirectory() as report_dir:
+                    write_report(result, Path(report_dir))
+                timings["report"] = round(time.perf_counter() - t_report, 3)
         except ImportError as exc:  # pipeline.run not complete yet: run the stages one by one
             log(f"pipeline.run unavailable ({exc!r}); timing the stages directly")
             labels, timings, n_found, clustered, unique_texts = _run_stages(

@@ -112,13 +112,25 @@ def _nearly_identical(vectors: np.ndarray) -> bool:
     return bool(np.ptp(sample, axis=0).max() < 1e-4)
 
 
-EXACT_KNN_MAX = 15_000
-"""Up to this many rows the neighbour graph is exact (a blocked matrix product); above, NN-descent."""
+EXACT_KNN_MAX = 30_000
+"""Up to this many fitted rows the neighbour graph is exact (a matrix product); above, NN-descent.
+
+With the default fit sample the graph is always exact: on 2 cores it is faster than NN-descent's
+numba compilation alone (25k x 512: about 4 s against about 20 s).
+"""
 
 
 def _knn(vectors: np.ndarray, *, n_neighbors: int, seed: int) -> tuple[np.ndarray, np.ndarray, Any]:
     if len(vectors) <= EXACT_KNN_MAX:
-        indices, dists = _exact_knn(vectors, n_neighbors=n_neighbors)
+        indices, dists = _exact_search(vectors)(vectors, n_neighbors)
+        # Each point is its own first neighbour at distance 0, as UMAP expects (identical texts
+        # can tie with it, so put it first explicitly).
+        for row in np.flatnonzero(indices[:, 0] != np.arange(len(vectors))):
+            others = indices[row][indices[row] != row][: n_neighbors - 1]
+            other_dists = dists[row][indices[row] != row][: n_neighbors - 1]
+            indices[row] = np.concatenate(([row], others))
+            dists[row] = np.concatenate(([0.0], other_dists))
+        dists[:, 0] = 0.0
         return indices, dists, None
     from umap.umap_ import nearest_neighbors
 
@@ -133,25 +145,6 @@ def _knn(vectors: np.ndarray, *, n_neighbors: int, seed: int) -> tuple[np.ndarra
         n_jobs=os.cpu_count() or 1,
     )
     return indices, dists, index
-
-
-def _exact_knn(vectors: np.ndarray, *, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact cosine neighbours of unit vectors (self first), in blocks to bound memory."""
-    n = len(vectors)
-    indices = np.empty((n, n_neighbors), dtype=np.int32)
-    dists = np.empty((n, n_neighbors), dtype=np.float32)
-    for start in range(0, n, 2048):
-        sims = vectors[start : start + 2048] @ vectors.T
-        rows = np.arange(sims.shape[0])
-        sims[rows, start + rows] = np.inf  # each point is its own first neighbour
-        top = np.argpartition(-sims, n_neighbors - 1, axis=1)[:, :n_neighbors]
-        top_sims = np.take_along_axis(sims, top, axis=1)
-        order = np.argsort(-top_sims, axis=1)
-        indices[start : start + len(rows)] = np.take_along_axis(top, order, axis=1)
-        chosen = np.take_along_axis(top_sims, order, axis=1)
-        chosen[:, 0] = 1.0
-        dists[start : start + len(rows)] = np.clip(1.0 - chosen, 0.0, 2.0)
-    return indices, dists
 
 
 def _umap(
