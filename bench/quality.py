@@ -41,7 +41,8 @@ DATA = ROOT.parent / "shared" / "data"
 DATASETS = {
     "banking77": ("banking77/banking77.csv", "label"),
     "online_shopping_10_cats": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
-    "m_absa": ("m_absa/m_absa_sample.csv", "label"),
+    # m_absa: the 7 review domains (its 235 domain::aspect labels are sentence-level aspects).
+    "m_absa": ("m_absa/m_absa_sample.csv", "domain"),
 }
 
 
@@ -50,7 +51,7 @@ def scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         "ami": round(float(adjusted_mutual_info_score(truth, labels)), 3),
         "ari": round(float(adjusted_rand_score(truth, labels)), 3),
         "nmi": round(float(normalized_mutual_info_score(truth, labels)), 3),
-        "topics": int(len(np.unique(labels[labels >= 0]))),
+        "topics": len(np.unique(labels[labels >= 0])),
         "outliers": round(float((labels < 0).mean()), 3),
     }
 
@@ -121,7 +122,8 @@ def main() -> int:
             _print_row(row)
             if dataset == "online_shopping_10_cats":
                 keyword_dump[model] = [
-                    f"{t.id:>3} {t.size:5d}  " + ", ".join(w for w, _ in t.keywords[:8]) for t in result.topics
+                    f"{t.id:>3} {t.size:5d}  " + ", ".join(w for w, _ in t.keywords[:8])
+                    for t in result.topics
                 ]
     for model, lines in keyword_dump.items():
         print(f"\nonline_shopping_10_cats top keywords ({model}):")

@@ -436,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     report["total_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     slug = report["device"].lower().replace("nvidia ", "").split()[0]
-    path = args.out / f"gpu_scale_{args.rows}_{slug}{args.tag}.json"
+    prefix = "gpu_scale" if device == "cuda" else "cpu_scale"
+    path = args.out / f"{prefix}_{args.rows}_{slug}{args.tag}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(
         "\nSUMMARY scale",
