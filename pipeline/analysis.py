@@ -435,22 +435,27 @@ def topic_trends(result: RunResult, *, date_column: str, freq: Frequency = "W") 
     return long[["period", "topic_id", "topic", "count", "share"]]
 
 
-def growing_topics(trends: pd.DataFrame, *, top_n: int = 3, min_count: int = 3) -> pd.DataFrame:
-    """Topics whose share grew most from the previous period to the latest one.
+def growing_topics(
+    trends: pd.DataFrame, *, top_n: int = 3, min_count: int = 3, window: int | None = None
+) -> pd.DataFrame:
+    """Topics whose share grew most in the latest stretch of time compared with the one before.
 
-    A last period with under a quarter of the median period's volume is taken as incomplete
-    (the export ended mid-week) and the comparison moves one period back, when there are at
-    least three periods.
+    The latest ``window`` periods are compared with the ``window`` periods before them (by
+    default about a month: 4 weeks, 28 days or 1 month, fewer when the data is short), so one
+    noisy week does not hide a topic that has been growing for a month. A last period with under
+    a quarter of the median period's volume is taken as incomplete (the export ended mid-week)
+    and left out, when there are at least three periods.
 
     Args:
         trends: The output of :func:`topic_trends`.
         top_n: How many topics to return.
-        min_count: Ignore topics with fewer rows than this in the latest period.
+        min_count: Ignore topics with fewer rows than this in the latest stretch.
+        window: Periods per stretch; ``None`` picks about a month.
 
     Returns:
-        Columns ``topic_id``, ``topic``, ``period`` (the latest complete period), ``latest_count``, ``previous_count``, ``latest_share``,
-        ``previous_share``, ``change`` (share points), largest growth first; empty with fewer
-        than two periods.
+        Columns ``topic_id``, ``topic``, ``period`` (first period of the latest stretch),
+        ``latest_count``, ``previous_count``, ``latest_share``, ``previous_share``, ``change``
+        (share points), largest growth first; empty with fewer than two periods.
     """
     periods = sorted(trends["period"].unique()) if len(trends) else []
     columns = [
@@ -467,21 +472,38 @@ def growing_topics(trends: pd.DataFrame, *, top_n: int = 3, min_count: int = 3) 
         totals = trends.groupby("period")["count"].sum()
         if totals[periods[-1]] < 0.25 * float(totals.median()):
             periods = periods[:-1]
-    if len(periods) < 2:
+    if window is None:
+        step_days = (
+            float(np.median(np.diff(np.asarray(periods, dtype="datetime64[D]")).astype(float)))
+            if len(periods) > 1
+            else 30.0
+        )
+        window = 28 if step_days <= 1 else 4 if step_days <= 7 else 1
+    window = min(window, len(periods) // 2)
+    if window < 1:
         return pd.DataFrame(columns=columns)
-    latest = trends[trends["period"] == periods[-1]].set_index("topic_id")
-    previous = trends[trends["period"] == periods[-2]].set_index("topic_id")
+    latest_periods, previous_periods = periods[-window:], periods[-2 * window : -window]
+
+    def stretch(selected: list[Any]) -> tuple[pd.Series, pd.Series]:
+        rows = trends[trends["period"].isin(selected)]
+        counts = rows.groupby("topic_id")["count"].sum()
+        return counts, counts / max(int(counts.sum()), 1)
+
+    latest_counts, latest_shares = stretch(latest_periods)
+    previous_counts, previous_shares = stretch(previous_periods)
+    names = trends.drop_duplicates("topic_id").set_index("topic_id")["topic"]
     frame = pd.DataFrame(
         {
-            "topic": latest["topic"],
-            "latest_count": latest["count"],
-            "previous_count": previous["count"].reindex(latest.index).fillna(0).astype(int),
-            "latest_share": latest["share"],
-            "previous_share": previous["share"].reindex(latest.index).fillna(0.0),
+            "topic": names.reindex(latest_counts.index),
+            "latest_count": latest_counts,
+            "previous_count": previous_counts.reindex(latest_counts.index).fillna(0).astype(int),
+            "latest_share": latest_shares,
+            "previous_share": previous_shares.reindex(latest_counts.index).fillna(0.0),
         }
     )
     frame["change"] = frame["latest_share"] - frame["previous_share"]
-    frame["period"] = periods[-1]
+    frame["period"] = latest_periods[0]
+    frame.index.name = "topic_id"
     frame = frame[(frame.index != OUTLIER) & (frame["latest_count"] >= min_count) & (frame["change"] > 0)]
     frame = frame.sort_values(["change", "latest_count"], ascending=False).head(top_n)
     return frame.reset_index()[columns]

@@ -221,3 +221,21 @@ def test_apply_edits_replays_renames_and_merges() -> None:
     assert analysis.apply_edits(result, edits[:1]).topic_names()[3] == "Support praise"
     with pytest.raises(ConfigError):
         analysis.apply_edits(result, [{"op": "explode"}])
+
+
+def test_growing_topics_compares_a_month_of_weeks_not_one_noisy_week() -> None:
+    periods = pd.date_range("2024-01-01", periods=8, freq="W-MON")
+    # topic 1 doubles over the last four weeks, but its very last week dips below the one before
+    counts = {0: [50] * 8, 1: [10, 10, 10, 10, 30, 30, 30, 25]}
+    rows = [
+        {"period": p, "topic_id": t, "topic": f"t{t}", "count": c[i]}
+        for t, c in counts.items()
+        for i, p in enumerate(periods)
+    ]
+    trends = pd.DataFrame(rows)
+    trends["share"] = trends["count"] / trends.groupby("period")["count"].transform("sum")
+    growing = analysis.growing_topics(trends, min_count=1)
+    assert list(growing["topic_id"]) == [1]
+    assert growing["period"].iloc[0] == periods[4]
+    assert (growing["latest_count"].iloc[0], growing["previous_count"].iloc[0]) == (115, 40)
+    assert analysis.growing_topics(trends, min_count=1, window=1).empty, "week over week it shrank"
