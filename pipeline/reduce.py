@@ -166,7 +166,7 @@ def _umap(
         random_state=seed,
         precomputed_knn=knn,
         init="spectral" if n > 50 else "random",
-        n_epochs=None if n <= 20_000 else 150,
+        n_epochs=None if n <= 5_000 else 200 if n <= 20_000 else 150,
         low_memory=True,
         verbose=False,
     )
