@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             vectors = embedder.embed(texts)
             seconds = time.perf_counter() - start
             k = int(labels.max()) + 1
-            pred = KMeans(n_clusters=k, n_init=3, random_state=args.seed).fit_predict(vectors)
+            pred = KMeans(n_clusters=k, n_init=10, random_state=args.seed).fit_predict(vectors)
             row = {
                 "model": model,
                 "dataset": dataset,
