@@ -188,10 +188,11 @@ def start_run(upload: Upload, config: RunConfig) -> jobs.Job:
         from pipeline.run import run
         from pipeline.store import save_run
 
-        model = None
-        if config.model != "auto":  # models are loaded once per process; auto is resolved by run()
-            model = embedder(config.model, config.device, json.dumps(config.model_options, sort_keys=True))
-        result = run(data, filename=filename, config=config, progress=job.progress, embedder=model)
+        def load(name: str, *, device: str, **options: Any) -> Any:
+            # models are loaded once per process, also when run() resolves ``auto``
+            return embedder(name, device, json.dumps(options, sort_keys=True))
+
+        result = run(data, filename=filename, config=config, progress=job.progress, load_embedder=load)
         job.progress("save", 0, 1)
         target.parent.mkdir(parents=True, exist_ok=True)
         save_run(result, target)

@@ -6,7 +6,7 @@ import logging
 import platform
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -18,6 +18,9 @@ from pipeline.progress import ProgressCallback, no_progress, scaled
 from pipeline.types import STATUS_OK, Embeddings, Ledger, RunResult
 
 logger = logging.getLogger(__name__)
+
+EmbedderLoader = Callable[..., Embedder]
+"""``load(name, *, device, **options) -> Embedder``, e.g. a cached wrapper of ``create_embedder``."""
 
 VERSIONED_PACKAGES = (
     "feedback-topics",
@@ -44,6 +47,7 @@ def run(
     config: RunConfig | None = None,
     progress: ProgressCallback | None = None,
     embedder: Embedder | None = None,
+    load_embedder: EmbedderLoader | None = None,
 ) -> RunResult:
     """Run load -> documents -> languages -> embed -> reduce -> cluster -> topics on one file.
 
@@ -52,8 +56,10 @@ def run(
         filename: Its name (the extension helps detect the format).
         config: What to do; defaults to :class:`RunConfig` defaults.
         progress: ``progress(stage, done, total)``; may raise ``Cancelled`` to stop.
-        embedder: An already loaded embedder to reuse (the dashboard caches models); when given,
-            ``config.model`` is ignored.
+        embedder: An already loaded embedder to use; when given, ``config.model`` is ignored.
+        load_embedder: Loads the model once ``auto`` is resolved, as
+            ``load_embedder(name, device=..., **options)``; the dashboard passes its per-process
+            model cache. Defaults to :func:`pipeline.embedders.registry.create_embedder`.
 
     Returns:
         The :class:`RunResult`; ``result.manifest`` is what ``run.json`` holds.
@@ -90,7 +96,7 @@ def run(
         report("languages", 1, 1)
 
     with _timed(timings, "model_load"):
-        model_name, model_reason, embedder = _embedder(config, embedder, Counter(detected))
+        model_name, model_reason, embedder = _embedder(config, embedder, load_embedder, Counter(detected))
     cache = None
     if config.use_cache:
         from pipeline.embedders.cache import EmbeddingCache, default_cache_dir
@@ -179,16 +185,18 @@ def run(
 
 
 def _embedder(
-    config: RunConfig, given: Embedder | None, languages: Counter[str]
+    config: RunConfig, given: Embedder | None, loader: EmbedderLoader | None, languages: Counter[str]
 ) -> tuple[str, str, Embedder]:
     from pipeline.embedders.registry import create_embedder, resolve_auto
 
     if given is not None:
-        return given.name, "given by the caller", given
+        reason = "chosen by the user" if given.name == config.model else "given by the caller"
+        return given.name, reason, given
     name, reason = config.model, "chosen by the user"
     if name == "auto":
         name, reason = resolve_auto(languages=languages, device=config.device)
-    return name, reason, create_embedder(name, device=config.device, **config.model_options)
+    load = loader or create_embedder
+    return name, reason, load(name, device=config.device, **config.model_options)
 
 
 def _check_model_name(name: str) -> None:

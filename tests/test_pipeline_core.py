@@ -186,3 +186,23 @@ def test_reduce_places_rows_beyond_the_fit_sample() -> None:
     labels = cluster(reduction.cluster_space, method="kmeans", n_topics=6, seed=2).labels
     assert adjusted_rand_score(truth[~fitted], labels[~fitted]) > 0.9, "placed rows join their topic"
     assert np.isfinite(reduction.map_2d).all()
+
+
+def test_auto_is_resolved_before_the_callers_model_loader(sample_csv) -> None:
+    from pipeline.embedders.fake import FakeEmbedder
+
+    calls: list[tuple[str, str]] = []
+
+    def load(name: str, *, device: str, **options: object) -> FakeEmbedder:
+        calls.append((name, device))
+        return FakeEmbedder()
+
+    result = run(
+        sample_csv.read_bytes(),
+        filename=sample_csv.name,
+        config=RunConfig(model="auto", device="cpu", use_cache=False),
+        load_embedder=load,
+    )
+    assert calls == [("use-multilingual", "cpu")]
+    assert result.manifest["model_name"] == "use-multilingual"
+    assert "GPU" in result.manifest["model_reason"] or "CPU" in result.manifest["model_reason"]
