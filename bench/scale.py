@@ -396,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         "corpus_tokens_qwen3": int(tokens_per_text.sum()),
     }
     log(f"pipeline wall {wall:.1f}s; stage seconds {timings}")
+    rates = {stage: round(args.rows / sec) for stage, sec in timings.items() if sec > 0}
+    report["rows_per_s_by_stage"] = rates
+    log(f"rows per second by stage {rates}")
     log(f"peak RSS GiB by stage {report['peak_rss_gib_by_stage']}")
     log(f"topics found {report['n_topics_found']} (planted {args.topics}); ARI {ari:.4f} AMI {ami:.4f}")
 
