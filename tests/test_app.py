@@ -453,3 +453,18 @@ def test_every_ui_string_exists_in_both_languages() -> None:
         assert entry.get("en") and entry.get("zh"), key
         # the same placeholders in both languages
         assert set(re.findall(r"{(\w+)", entry["en"])) == set(re.findall(r"{(\w+)", entry["zh"])), key
+
+
+def test_two_sessions_do_not_share_uploads(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checklist case 47: two analysts upload different files with the same name at once."""
+    first = new_app(workspace, monkeypatch).run()
+    second = new_app(workspace, monkeypatch).run()
+    other = "feedback\n" + "\n".join(f"Different file: comment number {i}" for i in range(30))
+    first.file_uploader(key="w_upload").set_value(("feedback.csv", SAMPLE.read_bytes(), "text/csv")).run()
+    second.file_uploader(key="w_upload").set_value(("feedback.csv", other.encode(), "text/csv")).run()
+    first.run()
+    _no_errors(first)
+    _no_errors(second)
+    assert {m.label: m.value for m in first.metric}["Rows"] == "600"
+    assert {m.label: m.value for m in second.metric}["Rows"] == "30"
+    assert first.session_state[state.UPLOAD].sha256 != second.session_state[state.UPLOAD].sha256
