@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 N_EXAMPLES = 3
 N_KEYWORDS = 10
+PRIMARY_LANGUAGE_SHARE = 0.2
+"""A topic is named in the file's main language when at least this share of its texts use it."""
 NEAR_COPY = 0.97
 """Cosine above which two examples count as the same text said twice."""
 OUTLIER_NAME = "Outliers (no clear topic)"
@@ -95,17 +97,26 @@ def _name_keywords(
 
     In a multilingual topic the rarest language's words often score highest (they are the most
     concentrated), which gives an English-majority topic a French name. Names are therefore taken
-    from a class-based TF-IDF over the texts in the topic's most common language only.
+    from a class-based TF-IDF over the texts of one language only: the file's main language where
+    the topic uses it enough, else the topic's own most common language.
     """
     from pipeline.keywords import extract_keywords
 
     langs = np.asarray(languages, dtype=object)
     if len(set(languages)) <= 1:
         return {}
+    known = [lang for lang in languages if lang not in ("", "und")]
+    primary = Counter(known).most_common(1)[0][0] if known else ""
     dominant: dict[int, str] = {}
     for topic_id in np.unique(labels):
         counts = Counter(lang for lang in langs[labels == topic_id] if lang not in ("", "und"))
-        if counts:
+        if not counts:
+            continue
+        # The file's main language names every topic where it is well represented, so an
+        # analyst reads one language across the topic list; otherwise the topic's own main one.
+        if counts[primary] >= PRIMARY_LANGUAGE_SHARE * sum(counts.values()):
+            dominant[int(topic_id)] = primary
+        else:
             dominant[int(topic_id)] = counts.most_common(1)[0][0]
     out: dict[int, list[tuple[str, float]]] = {}
     for lang in sorted(set(dominant.values())):
