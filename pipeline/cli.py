@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-rows", type=int, help=f"refuse files with more data rows (default {LoadOptions().max_rows:,})"
     )
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    run.add_argument(
+        "--xlsx",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="write report.xlsx: auto = up to 250,000 rows (default), always, or never",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -168,13 +174,14 @@ def _run(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     progress = _TqdmProgress(enabled=not args.quiet)
     try:
-        from pipeline.report import write_report
+        from pipeline.report import XLSX_MAX_ROWS, write_report
         from pipeline.run import run
         from pipeline.store import save_run
 
         result = run(data, filename=path.name, config=config, progress=progress)
         progress("report", 0, 1)
-        written = write_report(result, args.out)
+        xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
+        written = write_report(result, args.out, xlsx_max_rows=xlsx_limit)
         save_run(result, args.out)
         progress("report", 1, 1)
     finally:
@@ -189,6 +196,10 @@ def _run(args: argparse.Namespace) -> int:
         label = "outliers" if topic.id < 0 else f"topic {topic.id}"
         print(f"  {label:>9}  {topic.size:6d} rows  {topic.name}")
     print(f"Report written to {args.out}/: " + ", ".join(p.name for p in written))
+    if args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
+        print(
+            f"report.xlsx skipped for {ledger.rows_read:,} rows (over {XLSX_MAX_ROWS:,}); use --xlsx always to write it."
+        )
     return 0
 
 

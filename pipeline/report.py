@@ -514,7 +514,14 @@ def run_json_bytes(manifest: Mapping[str, Any]) -> bytes:
     )
 
 
-def write_report(result: RunResult, out_dir: Path) -> list[Path]:
+XLSX_MAX_ROWS = 250_000
+"""Above this many rows ``report.xlsx`` is skipped by default: writing it costs ~10 s per 100k rows
+and a sheet that size is barely usable in a spreadsheet; ``assignments.csv`` has every row."""
+
+
+def write_report(
+    result: RunResult, out_dir: Path, *, xlsx_max_rows: int | None = XLSX_MAX_ROWS
+) -> list[Path]:
     """Write every output of a run into ``out_dir`` (created if needed).
 
     Files: ``assignments.csv`` and ``topics.csv`` (formula-safe, UTF-8 with BOM), ``report.html``,
@@ -525,9 +532,11 @@ def write_report(result: RunResult, out_dir: Path) -> list[Path]:
     Args:
         result: A finished run.
         out_dir: The output folder.
+        xlsx_max_rows: Skip ``report.xlsx`` (with a log line) when the input has more rows than
+            this; ``None`` always writes it.
 
     Returns:
-        The written paths, in :data:`OUTPUT_FILES` order.
+        The written paths, in :data:`OUTPUT_FILES` order (without a skipped ``report.xlsx``).
 
     Raises:
         ConfigError: The folder cannot be created or written to.
@@ -553,6 +562,13 @@ def write_report(result: RunResult, out_dir: Path) -> list[Path]:
         ) from exc
     written: list[Path] = []
     for name in OUTPUT_FILES:
+        if name == "report.xlsx" and xlsx_max_rows is not None and result.ledger.rows_read > xlsx_max_rows:
+            logger.warning(
+                "report.xlsx skipped: %d rows is over the %d-row limit (assignments.csv has every row)",
+                result.ledger.rows_read,
+                xlsx_max_rows,
+            )
+            continue
         path = out_dir / name
         data = producers[name]()
         try:

@@ -300,6 +300,16 @@ def test_write_report_writes_every_file_atomically(tmp_path: Path, result) -> No
     assert again == written and sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
 
 
+def test_write_report_skips_xlsx_only_above_the_row_limit(tmp_path: Path, result) -> None:
+    rows = result.ledger.rows_read
+    small = write_report(result, tmp_path / "a", xlsx_max_rows=rows)
+    assert "report.xlsx" in [p.name for p in small]
+    big = write_report(result, tmp_path / "b", xlsx_max_rows=rows - 1)
+    assert [p.name for p in big] == [n for n in OUTPUT_FILES if n != "report.xlsx"]
+    assert not (tmp_path / "b" / "report.xlsx").exists()
+    assert "report.xlsx" in [p.name for p in write_report(result, tmp_path / "c", xlsx_max_rows=None)]
+
+
 def test_write_report_unwritable_folder_is_a_clear_error(tmp_path: Path, result) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
