@@ -22,9 +22,7 @@ import hashlib
 import html
 import json
 import logging
-import os
 import re
-import tempfile
 import textwrap
 from collections import Counter
 from collections.abc import Mapping
@@ -47,6 +45,7 @@ from pipeline.export import (
     to_xlsx_bytes,
     topics_frame,
 )
+from pipeline.files import atomic_write_bytes
 from pipeline.types import OUTLIER, RunResult, Topic
 
 logger = logging.getLogger(__name__)
@@ -493,20 +492,6 @@ def render_html(result: RunResult, *, max_points: int = MAX_MAP_POINTS) -> str:
 
 
 # -------------------------------------------------------------------------------------------- write
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are ordinary shareable files
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run_json_bytes(manifest: Mapping[str, Any]) -> bytes:
     """``run.json`` content: the manifest made JSON-safe, UTF-8, indented by 2."""
     return (json.dumps(jsonable(manifest), ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode(
@@ -572,7 +557,7 @@ def write_report(
         path = out_dir / name
         data = producers[name]()
         try:
-            _atomic_write(path, data)
+            atomic_write_bytes(path, data)
         except OSError as exc:
             raise ConfigError(
                 f"Cannot write {path} ({exc.strerror or exc}). Check the folder's permissions and free disk space.",

@@ -19,8 +19,7 @@ import json
 import logging
 import os
 import re
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import FeedbackTopicsError
+from pipeline.files import atomic_write, atomic_write_bytes
 from pipeline.types import (
     Clustering,
     Documents,
@@ -86,7 +86,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
     """Write ``result`` (the unedited run) and the analyst's ``edits`` to ``run_dir``."""
     data_dir = run_dir / DATA
     data_dir.mkdir(parents=True, exist_ok=True)
-    _atomic(data_dir / "table.parquet", lambda p: result.table.to_parquet(p, index=False))
+    atomic_write(data_dir / "table.parquet", lambda handle: result.table.to_parquet(handle, index=False))
     rows = pd.DataFrame(
         {
             "text": list(result.documents.texts),
@@ -94,7 +94,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
             "language": list(result.languages),
         }
     )
-    _atomic(data_dir / "rows.parquet", lambda p: rows.to_parquet(p, index=False))
+    atomic_write(data_dir / "rows.parquet", lambda handle: rows.to_parquet(handle, index=False))
     arrays: dict[str, np.ndarray] = {
         "embeddings": result.embeddings.vectors.astype(np.float16),
         "cluster_space": result.reduction.cluster_space.astype(np.float32),
@@ -102,7 +102,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "labels": result.clustering.labels.astype(np.int64),
     }
     for name, array in arrays.items():
-        _atomic(data_dir / f"{name}.npy", functools.partial(_save_npy, array=array))
+        atomic_write(data_dir / f"{name}.npy", functools.partial(np.save, arr=array, allow_pickle=False))
     meta = {
         "load_report": {
             **asdict(result.load_report),
@@ -240,25 +240,8 @@ def list_runs(workspace: Path) -> list[RunInfo]:
     return sorted(runs, key=lambda r: (r.created_at, r.run_id), reverse=True)
 
 
-def _save_npy(path: str, *, array: np.ndarray) -> None:
-    with open(path, "wb") as handle:  # a file object: np.save would append ".npy" to a path
-        np.save(handle, array, allow_pickle=False)
-
-
 def _write_json(path: Path, value: Any) -> None:
     from pipeline.export import jsonable
 
     payload = json.dumps(jsonable(value), ensure_ascii=False, indent=2).encode("utf-8")
-    _atomic(path, lambda p: Path(p).write_bytes(payload))
-
-
-def _atomic(path: Path, write: Callable[[str], Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, payload)
