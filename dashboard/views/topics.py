@@ -139,6 +139,7 @@ def _edit_panel(result, current) -> None:
             real_ids,
             key="w_merge_topics",
             format_func=lambda i: _topic_label(result, i),
+            placeholder=t("topics.merge_pick_ph"),
         )
         st.text_input(
             t("topics.merge_name"), key="w_merge_name", max_chars=80, placeholder=t("topics.merge_name_ph")
