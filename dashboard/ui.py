@@ -111,6 +111,9 @@ def sidebar() -> None:
             st.caption(t("sidebar.status"))
             if upload is not None:
                 st.markdown(f":material/description: {md_escape(upload.filename, limit=40)}")
+            elif current is not None:  # a run reopened from the Runs page or the URL
+                filename = str(current.result.manifest.get("input_filename") or current.run_id)
+                st.markdown(f":material/description: {md_escape(filename, limit=40)}")
             else:
                 st.markdown(f":material/description: {t('sidebar.no_data')}")
             if job is not None and job.status == "running":
