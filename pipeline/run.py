@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
+import numpy as np
+
 from pipeline.config import RunConfig, validate_config
 from pipeline.embedders.base import Embedder
 from pipeline.progress import ProgressCallback, no_progress, scaled
@@ -92,7 +94,7 @@ def run(
     with _timed(timings, "languages"):
         report("languages", 0, 1)
         detected = detect_languages(unique_texts)
-        languages = _spread_languages(documents.source_row, unique, detected)
+        languages = documents.spread(np.array(detected, dtype=object), "").tolist()
         report("languages", 1, 1)
 
     with _timed(timings, "model_load"):
@@ -207,11 +209,6 @@ def _check_model_name(name: str) -> None:
     if name != "auto" and name not in EMBEDDERS:
         names = ", ".join(["auto", *(n for n, spec in EMBEDDERS.items() if not spec.hidden)])
         raise ConfigError(f"Unknown embedding model {name!r}. Choose one of: {names}.", code="model")
-
-
-def _spread_languages(source_row: Any, unique: Any, detected: list[str]) -> list[str]:
-    by_row = dict(zip((int(i) for i in unique), detected, strict=True))
-    return [by_row.get(int(src), "") if src >= 0 else "" for src in source_row]
 
 
 @contextmanager

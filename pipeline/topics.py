@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.errors import ConfigError
-from pipeline.types import OUTLIER, Clustering, Documents, RunResult, Topic
+from pipeline.types import EXCLUDED, OUTLIER, Clustering, Documents, RunResult, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +57,8 @@ def build_topics(
     name_words = _name_keywords(texts, labels, unique_langs)
 
     # Every row that takes a topic: the unique text itself and its duplicates.
-    source = documents.source_row
-    position = np.full(documents.n_rows, -1, dtype=np.int64)
-    position[unique] = np.arange(len(unique))
-    has_topic = source >= 0
-    row_topic = np.full(documents.n_rows, -2, dtype=np.int64)
-    row_topic[has_topic] = labels[position[source[has_topic]]]
-    n_with_topic = int(has_topic.sum()) or 1
+    row_topic = documents.spread(np.asarray(labels, dtype=np.int64), EXCLUDED)
+    n_with_topic = int((row_topic != EXCLUDED).sum()) or 1
 
     topics: list[Topic] = []
     for topic_id in sorted(int(t) for t in np.unique(labels)):

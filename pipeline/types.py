@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -136,12 +137,12 @@ class Documents:
     def n_rows(self) -> int:
         return len(self.texts)
 
-    @property
+    @cached_property
     def unique_rows(self) -> np.ndarray:
         """Row indices that are embedded and clustered (status ``ok``), ascending."""
         return np.flatnonzero(np.array([s == STATUS_OK for s in self.status], dtype=bool))
 
-    @property
+    @cached_property
     def source_row(self) -> np.ndarray:
         """For each row, the row whose topic it takes: itself, its first occurrence, or ``-1``."""
         out = np.full(len(self.status), -1, dtype=np.int64)
@@ -150,6 +151,20 @@ class Documents:
                 out[i] = i
             elif s.startswith("duplicate_of:"):
                 out[i] = int(s.split(":", 1)[1])
+        return out
+
+    def spread(self, values: np.ndarray, missing: Any) -> np.ndarray:
+        """Map an array aligned with ``unique_rows`` onto every row through ``source_row``.
+
+        Duplicates take their first occurrence's value; excluded rows get ``missing``.
+        """
+        unique = self.unique_rows
+        position = np.full(self.n_rows, -1, dtype=np.int64)
+        position[unique] = np.arange(len(unique))
+        source = self.source_row
+        has = source >= 0
+        out = np.full((self.n_rows, *values.shape[1:]), missing, dtype=values.dtype)
+        out[has] = values[position[source[has]]]
         return out
 
     def excluded_counts(self) -> dict[str, int]:
@@ -254,23 +269,11 @@ class RunResult:
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""
-        return _spread(self.documents, self.clustering.labels.astype(np.int64), EXCLUDED)
+        return self.documents.spread(self.clustering.labels.astype(np.int64), EXCLUDED)
 
     def row_coords(self) -> np.ndarray:
         """``(n_rows, 2)`` map coordinates per row (NaN for excluded rows)."""
-        return _spread(self.documents, self.reduction.map_2d.astype(np.float64), np.nan)
+        return self.documents.spread(self.reduction.map_2d.astype(np.float64), np.nan)
 
     def topic_names(self) -> dict[int, str]:
         return {t.id: t.name for t in self.topics}
-
-
-def _spread(documents: Documents, values: np.ndarray, missing: float) -> np.ndarray:
-    """Map an array aligned with ``unique_rows`` onto every row through ``source_row``."""
-    unique = documents.unique_rows
-    position = np.full(documents.n_rows, -1, dtype=np.int64)
-    position[unique] = np.arange(len(unique))
-    source = documents.source_row
-    has = source >= 0
-    out = np.full((documents.n_rows, *values.shape[1:]), missing, dtype=values.dtype)
-    out[has] = values[position[source[has]]]
-    return out
