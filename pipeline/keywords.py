@@ -49,6 +49,7 @@ def extract_keywords(
     *,
     languages: Sequence[str],
     top_n: int = 10,
+    phrases: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> dict[int, list[tuple[str, float]]]:
     """Rank each topic's most distinctive words by class-based TF-IDF.
 
@@ -57,6 +58,8 @@ def extract_keywords(
         labels: Topic id per text (``-1`` = outliers, which get keywords too).
         languages: Language code per text (from :func:`pipeline.languages.detect_languages`).
         top_n: Keywords per topic.
+        phrases: ``tokenize_many(texts, languages)`` when the caller already has it; tokenising
+            is most of the cost, so a caller ranking several subsets tokenises once.
 
     Returns:
         ``{topic_id: [(keyword, score), ...]}`` best first, for every label in ``labels``; a topic
@@ -71,8 +74,11 @@ def extract_keywords(
             f"texts ({len(texts)}), labels ({len(labels)}) and languages ({len(languages)}) "
             "must have one entry per text"
         )
+    if phrases is not None and len(phrases) != len(texts):
+        raise ValueError(f"phrases ({len(phrases)}) and texts ({len(texts)}) must have one entry per text")
     start = time.perf_counter()
-    phrases = tokenize_many(texts, languages)
+    if phrases is None:
+        phrases = tokenize_many(texts, languages)
     tokenized = time.perf_counter()
     bigrams = np.array([language not in _NO_BIGRAMS for language in languages], dtype=bool)
     result = keywords_from_phrases(phrases, labels, bigrams=bigrams, top_n=top_n)

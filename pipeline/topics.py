@@ -49,12 +49,14 @@ def build_topics(
         Topics ordered by id, the outlier topic (``-1``) first when present.
     """
     from pipeline.keywords import extract_keywords, topic_name
+    from pipeline.tokenize import tokenize_many
 
     unique = documents.unique_rows
     texts = [documents.texts[i] for i in unique]
     unique_langs = [languages[i] for i in unique]
-    keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS)
-    name_words = _name_keywords(texts, labels, unique_langs)
+    phrases = tokenize_many(texts, unique_langs)  # once: the naming pass re-uses it
+    keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS, phrases=phrases)
+    name_words = _name_keywords(texts, labels, unique_langs, phrases)
 
     # Every row that takes a topic: the unique text itself and its duplicates.
     row_topic = documents.spread(np.asarray(labels, dtype=np.int64), EXCLUDED)
@@ -86,7 +88,10 @@ def build_topics(
 
 
 def _name_keywords(
-    texts: Sequence[str], labels: np.ndarray, languages: Sequence[str]
+    texts: Sequence[str],
+    labels: np.ndarray,
+    languages: Sequence[str],
+    phrases: Sequence[Sequence[Sequence[str]]],
 ) -> dict[int, list[tuple[str, float]]]:
     """Keywords for naming each topic in its own main language.
 
@@ -116,11 +121,13 @@ def _name_keywords(
     out: dict[int, list[tuple[str, float]]] = {}
     for lang in sorted(set(dominant.values())):
         mask = langs == lang
+        keep = np.flatnonzero(mask)
         keywords = extract_keywords(
-            [t for t, keep in zip(texts, mask, strict=True) if keep],
+            [texts[int(i)] for i in keep],
             labels[mask],
-            languages=[lang] * int(mask.sum()),
+            languages=[lang] * len(keep),
             top_n=3,
+            phrases=[phrases[int(i)] for i in keep],
         )
         out.update({t: keywords[t] for t, d in dominant.items() if d == lang and keywords.get(t)})
     return out

@@ -206,3 +206,30 @@ def test_auto_is_resolved_before_the_callers_model_loader(sample_csv) -> None:
     assert calls == [("use-multilingual", "cpu")]
     assert result.manifest["model_name"] == "use-multilingual"
     assert "GPU" in result.manifest["model_reason"] or "CPU" in result.manifest["model_reason"]
+
+
+@pytest.mark.parametrize("coarse", [None, "bfloat16"])
+def test_neighbour_search_matches_float64_with_and_without_the_half_precision_pass(
+    monkeypatch, coarse
+) -> None:
+    import torch
+
+    from pipeline import reduce as reduce_module
+
+    monkeypatch.setattr(
+        reduce_module, "_coarse_dtype", lambda device: getattr(torch, coarse) if coarse else None
+    )
+    rng = np.random.default_rng(0)
+    bank = rng.normal(size=(3000, 96)).astype(np.float32)
+    bank /= np.linalg.norm(bank, axis=1, keepdims=True)
+    queries = bank[rng.choice(3000, 600)] + rng.normal(0, 0.3, size=(600, 96)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+
+    neighbours, dists = reduce_module._exact_search(bank)(queries, 15)
+
+    sims = queries.astype(np.float64) @ bank.astype(np.float64).T
+    truth = np.argsort(-sims, axis=1)[:, :15]
+    same = np.mean([set(a) == set(b) for a, b in zip(neighbours, truth, strict=True)])
+    assert same >= 0.99, f"only {same:.3f} of rows got the exact neighbours"
+    np.testing.assert_allclose(dists, 1 - np.take_along_axis(sims, neighbours, axis=1), atol=1e-5)
+    assert (np.diff(dists, axis=1) >= -1e-6).all(), "nearest first"
