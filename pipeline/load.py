@@ -1015,6 +1015,17 @@ def _load_xlsx(
         ) from None
     finally:
         workbook.close()
+    lost = _uncalculated_formulas(data, sheet_name, raw_rows) if _has_formulas(data) else []
+    if lost:
+        # A row whose only content was such formulas read as blank and was skipped: keep it as a
+        # row, so it is counted (and excluded as empty) instead of vanishing.
+        seen = {number for number, _ in raw_rows}
+        width: dict[int, int] = {}
+        for number, column, _ in lost:
+            if number not in seen:
+                width[number] = max(width.get(number, 0), column + 1)
+        if width:
+            raw_rows = sorted([*raw_rows, *((n, [""] * w) for n, w in width.items())], key=lambda r: r[0])
     if not raw_rows:
         raise LoadError(f"Sheet {sheet_name!r} of {name} is empty: no columns found.", code="no_columns")
     header_row = options.header_row if options.header_row is not None else _xlsx_header(raw_rows)
@@ -1044,6 +1055,26 @@ def _load_xlsx(
         header_row=header_row,
         skipped_lines=(body[-1][0] if body else header_line) - len(body),
     )
+    if lost:
+        data_row = {number: index for index, (number, _) in enumerate(body)}
+        for number, column, formula in lost:
+            if number in data_row and len(records.issues) < _MAX_ISSUES_PER_REASON:
+                label = header[column] if column < len(header) and header[column] else f"column {column + 1}"
+                records.issues.append(
+                    RowIssue(
+                        data_row[number],
+                        number,
+                        "formula_no_value",
+                        f"{label!r}: formula {_clip(formula, 60)} has no saved result; read as empty",
+                    )
+                )
+        shown = ", ".join(str(number) for number in sorted({n for n, _, _ in lost})[:10])
+        warnings.append(
+            f"{len(lost):,} cell(s) hold formulas with no saved result, or an empty one (spreadsheet "
+            f"rows {shown}{'…' if len({n for n, _, _ in lost}) > 10 else ''}), so they read as empty. "
+            "A program that does not calculate wrote the workbook: open it in Excel or LibreOffice, "
+            "save it again and upload it once more (or paste the values over the formulas)."
+        )
     if banner:
         shown = "; ".join(_clip(" | ".join(c), 60) for _, c in banner[:3])
         warnings.append(
@@ -1059,6 +1090,63 @@ def _load_xlsx(
         delimiter=None,
     )
     return table
+
+
+_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the (already size-checked) workbook holds a formula element."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = [
+                info
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            ]
+            return any(_FORMULA_RE.search(archive.read(info)) for info in sheets)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return False
+
+
+def _uncalculated_formulas(
+    data: bytes, sheet_name: str, raw_rows: list[tuple[int, list[str]]]
+) -> list[tuple[int, int, str]]:
+    """``(spreadsheet row, column, formula)`` of formula cells that have no cached value.
+
+    openpyxl (and other writers that do not calculate) save formulas without a result, and
+    ``data_only=True`` then reads those cells as empty. A second pass that reads the formulas
+    finds them, so the loss is reported instead of silent. Only workbooks with formulas pay for it.
+    """
+    import openpyxl
+
+    values = dict(raw_rows)
+    lost: list[tuple[int, int, str]] = []
+    try:
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=False, keep_links=False, keep_vba=False
+        )
+    except Exception:  # the data-only pass already read it; a failure here only loses the report
+        logger.warning("could not re-read the workbook's formulas", exc_info=True)
+        return lost
+    try:
+        worksheet = workbook[sheet_name]
+        if hasattr(worksheet, "reset_dimensions"):
+            worksheet.reset_dimensions()
+        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            for column, value in enumerate(row):
+                formula = value if isinstance(value, str) else getattr(value, "text", None)
+                if not isinstance(formula, str) or not formula.startswith("="):
+                    continue
+                cells = values.get(number, [])
+                if column >= len(cells) or cells[column] == "":
+                    lost.append((number, column, formula))
+    except Exception:
+        logger.warning("could not re-read the workbook's formulas", exc_info=True)
+    finally:
+        workbook.close()
+    return lost
 
 
 def _xml_bomb(name: str) -> LoadError:

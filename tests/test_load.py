@@ -145,3 +145,58 @@ def test_encoding_override_reports_undecodable_rows() -> None:
     assert table.report.encoding_overridden
     assert table.report.issue_counts() == {"undecodable": 1}
     assert table.report.issues[0].row == 1 and table.report.issues[0].line == 3
+
+
+def test_xlsx_formulas_without_saved_results_are_reported_not_silently_empty() -> None:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["text", "score"])
+    sheet.append(["The app crashes on login", 1])
+    sheet.append(['=CONCATENATE("Refund ", "never arrived")', "=1+1"])  # openpyxl saves no result
+    sheet.append(["Delivery was late", 3])
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    table = load_table(buffer.getvalue(), filename="formulas.xlsx")
+
+    lost = [i for i in table.report.issues if i.reason == "formula_no_value"]
+    assert [(i.row, i.line) for i in lost] == [(1, 3), (1, 3)]
+    assert "CONCATENATE" in lost[0].detail + lost[1].detail and "'text'" in lost[0].detail + lost[1].detail
+    assert any("2 cell(s) hold formulas with no saved result" in w for w in table.report.warnings)
+    assert table.frame["text"].tolist() == ["The app crashes on login", "", "Delivery was late"]
+
+
+def test_xlsx_formulas_with_saved_results_read_their_values_without_a_warning() -> None:
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["text"])
+    book.active.append(["=A3"])
+    book.active.append(["Great support"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # Put in the cached value a calculating program (Excel, LibreOffice) would have saved.
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    patched = io.BytesIO()
+    with zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<f>A3</f><v></v>", b"<f>A3</f><v>Great support</v>")
+                content = content.replace(b"<f>A3</f><v />", b"<f>A3</f><v>Great support</v>")
+                content = content.replace(b'<c r="A2"', b'<c t="str" r="A2"', 1)
+                assert b"<v>Great support</v>" in content, content
+            out.writestr(info, content)
+
+    table = load_table(patched.getvalue(), filename="calculated.xlsx")
+
+    assert table.frame["text"].tolist() == ["Great support", "Great support"]
+    assert not [i for i in table.report.issues if i.reason == "formula_no_value"]
+    assert not any("formulas" in w for w in table.report.warnings)
