@@ -1020,12 +1020,12 @@ def _load_xlsx(
         # A row whose only content was such formulas read as blank and was skipped: keep it as a
         # row, so it is counted (and excluded as empty) instead of vanishing.
         seen = {number for number, _ in raw_rows}
-        width: dict[int, int] = {}
+        blank: dict[int, int] = {}
         for number, column, _ in lost:
             if number not in seen:
-                width[number] = max(width.get(number, 0), column + 1)
-        if width:
-            raw_rows = sorted([*raw_rows, *((n, [""] * w) for n, w in width.items())], key=lambda r: r[0])
+                blank[number] = max(blank.get(number, 0), column + 1)
+        if blank:
+            raw_rows = sorted([*raw_rows, *((n, [""] * w) for n, w in blank.items())], key=lambda r: r[0])
     if not raw_rows:
         raise LoadError(f"Sheet {sheet_name!r} of {name} is empty: no columns found.", code="no_columns")
     header_row = options.header_row if options.header_row is not None else _xlsx_header(raw_rows)
