@@ -273,41 +273,6 @@ def qwen3_embed_seconds(texts: list[str], device: str, *, tiny: bool, compile: b
         }
 
 
-def _run_stages(data: bytes, config: Any, embedder: Any, memory: StageMemory, fmt: str) -> tuple:
-    """The stages of ``pipeline.run`` called one by one (used only while it is incomplete)."""
-    from pipeline.cluster import cluster
-    from pipeline.documents import prepare_documents
-    from pipeline.load import load_table
-    from pipeline.reduce import reduce
-
-    timings: dict[str, float] = {}
-
-    def timed(stage: str, fn: Any, *a: Any, **k: Any) -> Any:
-        memory(stage, 0, 1)
-        t0 = time.perf_counter()
-        out = fn(*a, **k)
-        timings[stage] = round(time.perf_counter() - t0, 3)
-        return out
-
-    table = timed("load", load_table, data, filename=f"synthetic_feedback.{fmt}")
-    docs = timed("documents", prepare_documents, table, text_column="text")
-    unique = docs.unique_rows
-    texts = [docs.texts[i] for i in unique]
-    vectors = timed("embed", embedder.embed, texts)
-    red = timed("reduce", reduce, vectors, seed=config.seed)
-    clu = timed("cluster", cluster, red.cluster_space, method=config.clusterer, seed=config.seed)
-    try:
-        from pipeline.topics import build_topics
-
-        languages = [""] * docs.n_rows
-        timed("keywords", build_topics, docs, clu.labels, vectors, languages=languages)
-    except Exception as exc:
-        log(f"keywords stage skipped: {exc!r}")
-    labels = np.full(docs.n_rows, -2, dtype=np.int64)
-    labels[unique] = clu.labels
-    return labels, timings, clu.n_topics, clu.labels, texts
-
-
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -349,30 +314,22 @@ def main(argv: list[str] | None = None) -> int:
     config = RunConfig(use_cache=False, clusterer=args.clusterer, seed=args.seed, device="cpu")
     with StageMemory() as memory:
         t0 = time.perf_counter()
-        try:
-            from pipeline.run import run
+        from pipeline.run import run
 
-            result = run(
-                data, filename=f"synthetic_feedback.{fmt}", config=config, progress=memory, embedder=embedder
-            )
-            labels, timings = result.row_labels(), dict(result.manifest.get("timings_s", {}))
-            n_found, clustered = result.clustering.n_topics, result.clustering.labels
-            unique_texts = [result.documents.texts[i] for i in result.documents.unique_rows]
-            mode = "pipeline.run"
-            if not args.no_report:
-                from pipeline.report import write_report
+        result = run(
+            data, filename=f"synthetic_feedback.{fmt}", config=config, progress=memory, embedder=embedder
+        )
+        labels, timings = result.row_labels(), dict(result.manifest.get("timings_s", {}))
+        n_found, clustered = result.clustering.n_topics, result.clustering.labels
+        unique_texts = [result.documents.texts[i] for i in result.documents.unique_rows]
+        if not args.no_report:
+            from pipeline.report import write_report
 
-                memory("report", 0, 1)
-                t_report = time.perf_counter()
-                with tempfile.TemporaryDirectory() as report_dir:
-                    write_report(result, Path(report_dir))
-                timings["report"] = round(time.perf_counter() - t_report, 3)
-        except ImportError as exc:  # pipeline.run not complete yet: run the stages one by one
-            log(f"pipeline.run unavailable ({exc!r}); timing the stages directly")
-            labels, timings, n_found, clustered, unique_texts = _run_stages(
-                data, config, embedder, memory, fmt
-            )
-            mode = "stages"
+            memory("report", 0, 1)
+            t_report = time.perf_counter()
+            with tempfile.TemporaryDirectory() as report_dir:
+                write_report(result, Path(report_dir))
+            timings["report"] = round(time.perf_counter() - t_report, 3)
         wall = time.perf_counter() - t0
     ok = labels >= -1
     ari = adjusted_rand_score(planted[ok], labels[ok])
@@ -386,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline_wall_s": round(wall, 2),
         "timings_s": timings,
         "peak_rss_gib_by_stage": {k: round(v, 2) for k, v in memory.peaks.items()},
-        "mode": mode,
+        "mode": "pipeline.run",
         "n_topics_found": n_found,
         "outlier_share": float((clustered < 0).mean()),
         "ari": round(float(ari), 4),

@@ -93,6 +93,8 @@ _LETTER_RE = re.compile(r"[^\W\d_]")
 _CONFIDENT = 0.9
 # Only texts this short (a word or two) take the prior; longer ones carry their own evidence.
 _SHORT_CHARS = 24
+# The n-gram classifier reads at most this many characters of a text (see _opening).
+_CLASSIFY_CHARS = 300
 # From this many distinct texts on, classification runs on all CPUs (forked workers).
 _PARALLEL_MIN_TEXTS = 50_000
 
@@ -140,12 +142,24 @@ def _classify(text: str) -> tuple[str, float]:
     if _ANY_SPECIAL_RE.search(text):
         script = _dominant_script(text)
         if script == "arabic":
-            code, confidence = _arabic_identifier().classify(text)
+            code, confidence = _arabic_identifier().classify(_opening(text))
             return str(code), float(confidence)
         if script is not None:
             return _SCRIPT_LANGUAGE[script], 1.0
-    code, confidence = _identifier().classify(text)
+    code, confidence = _identifier().classify(_opening(text))
     return str(code), float(confidence)
+
+
+def _opening(text: str) -> str:
+    """The first ~300 characters, cut at a space, for the n-gram classifier.
+
+    Its cost grows with length and its answer settles within a few sentences: on m_absa this
+    gave the same accuracy, on long synthetic reviews 1.5x the speed.
+    """
+    if len(text) <= _CLASSIFY_CHARS:
+        return text
+    space = text.rfind(" ", 0, _CLASSIFY_CHARS)
+    return text[: space if space > _CLASSIFY_CHARS // 2 else _CLASSIFY_CHARS]
 
 
 def detect_language(text: str) -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -91,6 +93,7 @@ def reduce(
         warnings.filterwarnings("ignore", category=UserWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*[Cc]annot cache")
         fit_vectors = vectors[fit_rows]
         knn = _knn(fit_vectors, n_neighbors=n_neighbors, seed=seed)
         report("reduce", 1, steps)
@@ -158,6 +161,7 @@ def _umap(
 ) -> np.ndarray:
     import umap
 
+    _keep_compiled_code()
     n = len(vectors)
     model = umap.UMAP(
         n_neighbors=knn[0].shape[1],
@@ -172,6 +176,36 @@ def _umap(
         verbose=False,
     )
     return np.asarray(model.fit_transform(vectors), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def _keep_compiled_code() -> int:
+    """Let numba store umap-learn's and pynndescent's compiled functions on disk.
+
+    Most of them are compiled on first use in every process and never cached, which cost ~4 s of
+    every CLI run on 2 cores (3,000 texts: reduce 10.2 s, 6.6 s once cached). numba keeps the
+    code in the package's ``__pycache__``, or its user cache directory when that is read-only,
+    and recompiles whenever the library changes. Returns how many functions were switched over.
+    """
+    try:
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # pragma: no cover - umap-learn requires numba
+        return 0
+    switched = 0
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(("umap.", "pynndescent.")):
+            continue
+        for function in list(vars(module).values()):
+            if isinstance(function, CPUDispatcher) and not function.signatures:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        function.enable_caching()
+                    switched += 1
+                except Exception:  # no writable cache location: numba compiles as before
+                    logger.debug("numba cannot cache %s", function, exc_info=True)
+    logger.debug("numba caching enabled for %d functions", switched)
+    return switched
 
 
 def _place(
@@ -221,12 +255,15 @@ def _exact_search(fit_vectors: np.ndarray) -> Callable[[np.ndarray, int], tuple[
     coarse_dtype = _coarse_dtype(device)
     bank = torch.from_numpy(np.ascontiguousarray(fit_vectors, dtype=np.float32)).to(device)
     coarse_bank = bank.to(coarse_dtype) if coarse_dtype is not None else bank
-    chunk = 8192 if coarse_dtype is None else 4096  # candidates of a chunk: 4096 x 27 x dim floats
+    chunk = 8192 if coarse_dtype is None else 4096
 
     def query(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         neighbours = np.empty((len(queries), k), dtype=np.int64)
         dists = np.empty((len(queries), k), dtype=np.float32)
         k_coarse = min(k + RERANK_MARGIN, len(bank))
+        # The candidates' float32 rows are gathered into one reused buffer, a few hundred queries
+        # at a time: a fresh 4096 x k x dim tensor per chunk cost more than the whole matmul.
+        gathered = torch.empty((_RERANK_ROWS * k_coarse, bank.shape[1]), dtype=bank.dtype, device=device)
         for start in range(0, len(queries), chunk):
             q = torch.from_numpy(np.ascontiguousarray(queries[start : start + chunk], dtype=np.float32))
             q = q.to(device)
@@ -234,7 +271,14 @@ def _exact_search(fit_vectors: np.ndarray) -> Callable[[np.ndarray, int], tuple[
                 sims, idx = torch.topk(q @ bank.T, k, dim=1)
             else:
                 _, candidates = torch.topk(q.to(coarse_dtype) @ coarse_bank.T, k_coarse, dim=1)
-                exact = torch.einsum("bd,bkd->bk", q, bank[candidates])
+                exact = torch.empty(candidates.shape, dtype=bank.dtype, device=device)
+                for sub in range(0, len(q), _RERANK_ROWS):
+                    rows = candidates[sub : sub + _RERANK_ROWS]
+                    out = gathered[: rows.numel()]
+                    torch.index_select(bank, 0, rows.reshape(-1), out=out)
+                    exact[sub : sub + len(rows)] = torch.einsum(
+                        "bd,bkd->bk", q[sub : sub + len(rows)], out.view(len(rows), k_coarse, -1)
+                    )
                 sims, position = torch.topk(exact, k, dim=1)
                 idx = torch.gather(candidates, 1, position)
             neighbours[start : start + len(q)] = idx.cpu().numpy()
@@ -242,6 +286,9 @@ def _exact_search(fit_vectors: np.ndarray) -> Callable[[np.ndarray, int], tuple[
         return neighbours, dists
 
     return query
+
+
+_RERANK_ROWS = 256
 
 
 def _search_description() -> str:

@@ -107,3 +107,12 @@ def test_parallel_detection_equals_sequential(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(languages_module, "_PARALLEL_MIN_TEXTS", 10)
     assert detect_languages(texts) == sequential
     assert set(sequential) == {"en", "fr", "zh"}
+
+
+def test_long_texts_are_classified_on_their_opening() -> None:
+    long_french = "Le colis est arrivé en retard et le service client ne répond jamais. " * 40
+    assert len(long_french) > 2000
+    assert detect_languages([long_french]) == ["fr"]
+    # Scripts are still counted over the whole text: mostly Chinese after an English opening is zh.
+    mixed = "The delivery was late again and nobody answered my emails about it. " * 6 + "快递太慢了" * 200
+    assert detect_languages([mixed]) == ["zh"]

@@ -233,3 +233,14 @@ def test_neighbour_search_matches_float64_with_and_without_the_half_precision_pa
     assert same >= 0.99, f"only {same:.3f} of rows got the exact neighbours"
     np.testing.assert_allclose(dists, 1 - np.take_along_axis(sims, neighbours, axis=1), atol=1e-5)
     assert (np.diff(dists, axis=1) >= -1e-6).all(), "nearest first"
+
+
+def test_umap_compiled_code_is_kept_on_disk_for_the_next_process() -> None:
+    import umap.umap_
+
+    from pipeline.reduce import _keep_compiled_code
+
+    vectors, _ = planted(200, 4)
+    reduce(vectors, seed=1)
+    assert _keep_compiled_code() > 10
+    assert type(umap.umap_.smooth_knn_dist._cache).__name__ != "NullCache"
