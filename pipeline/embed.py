@@ -14,9 +14,6 @@ from pipeline.types import Embeddings
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 2048
-"""Cache misses are embedded and stored this many at a time, so an interrupted run keeps its work."""
-
 
 def embed_texts(
     texts: Sequence[str],
@@ -75,8 +72,10 @@ def embed_texts(
     done = n - len(todo)
     if progress:
         progress(done, n)
-    for start in range(0, len(todo), CHUNK):
-        idx = todo[start : start + CHUNK]
+    # Cache misses are embedded and stored a call at a time, so an interrupted run keeps its work.
+    step = max(1, int(embedder.texts_per_call))
+    for start in range(0, len(todo), step):
+        idx = todo[start : start + step]
         offset = done
 
         def report(d: int, _total: int, offset: int = offset) -> None:

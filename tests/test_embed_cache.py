@@ -70,13 +70,12 @@ def test_embed_texts_without_cache_and_empty() -> None:
     assert empty.vectors.shape == (0, 8)
 
 
-def test_chunked_work_is_kept_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.embed as embed_module
+def test_chunked_work_is_kept_when_interrupted(tmp_path: Path) -> None:
     from pipeline.progress import Cancelled
 
-    monkeypatch.setattr(embed_module, "CHUNK", 2)
     cache = EmbeddingCache(tmp_path)
     embedder = FakeEmbedder(dim=8)
+    embedder.texts_per_call = 2
 
     def cancel_late(done: int, total: int) -> None:
         if done >= 4:
@@ -130,3 +129,22 @@ def test_concurrent_processes(tmp_path: Path) -> None:
     assert cache.count("m") == 100 + 3 * 5 * 100
     found, vectors = cache.get_many("m", [text_hash(f"shared {i}") for i in range(100)])
     assert found.all() and np.isfinite(vectors).all()
+
+
+def test_each_embedder_call_gets_as_many_texts_as_the_embedder_asks_for() -> None:
+    sizes: list[int] = []
+
+    class Recording(FakeEmbedder):
+        def embed(self, texts, *, kind="document", progress=None):  # type: ignore[no-untyped-def]
+            sizes.append(len(texts))
+            return super().embed(texts, kind=kind, progress=progress)
+
+    embedder = Recording(dim=8)
+    texts = [f"text number {i}" for i in range(7)]
+    embedder.texts_per_call = 3
+    embed_texts(texts, embedder=embedder, cache=None)
+    assert sizes == [3, 3, 1]
+    sizes.clear()
+    embedder.texts_per_call = 131_072  # a GPU embedder that batches by length itself
+    embed_texts(texts, embedder=embedder, cache=None)
+    assert sizes == [7]

@@ -23,6 +23,9 @@ class Embedder(Protocol):
         device: ``"cpu"``, ``"cuda"``, ``"cuda:0"`` or ``"http"``.
         max_chars_hint: Texts longer than this many characters are likely truncated by the model
             (used to count truncations), or ``None`` when unknown.
+        texts_per_call: How many texts :func:`pipeline.embed.embed_texts` hands to one ``embed``
+            call; the cache is written after each call, so an interrupted run keeps that work.
+            Embedders that sort and batch by length themselves (Qwen3 on a GPU) want large calls.
     """
 
     name: str
@@ -30,6 +33,7 @@ class Embedder(Protocol):
     dim: int
     device: str
     max_chars_hint: int | None
+    texts_per_call: int
 
     def embed(
         self,

@@ -32,6 +32,7 @@ class FakeEmbedder:
 
     name = "fake"
     device = "cpu"
+    texts_per_call = 2048
 
     def __init__(self, *, dim: int = 64, seed: int = 0, max_chars_hint: int | None = None) -> None:
         self.dim = int(dim)

@@ -26,6 +26,7 @@ class MiniLMEmbedder:
     name = "minilm"
     dim = 384
     max_chars_hint: int | None = 1000
+    texts_per_call: int = 2048
     """256 word pieces is about 1,000 characters of English."""
 
     def __init__(self, device: str = "auto", *, batch_size: int = 64) -> None:

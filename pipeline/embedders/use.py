@@ -67,6 +67,7 @@ class UseEmbedder:
     name = "use-multilingual"
     dim = 512
     max_chars_hint: int | None = None
+    texts_per_call: int = 2048
 
     def __init__(
         self,
