@@ -110,7 +110,7 @@ def embed_texts(
         if j != i:
             vectors[i] = vectors[j]
     return Embeddings(
-        vectors=l2_normalise(vectors),
+        vectors=l2_normalise(vectors, in_place=True),  # our own array
         model=embedder.model_id,
         device=embedder.device,
         n_cached=n_cached,

@@ -50,9 +50,19 @@ class Embedder(Protocol):
         ...
 
 
-def l2_normalise(vectors: np.ndarray) -> np.ndarray:
-    """Return float32 rows scaled to unit length (zero rows stay zero)."""
+def l2_normalise(vectors: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """Return float32 rows scaled to unit length (zero rows stay zero).
+
+    With ``in_place=True`` a float32 array is scaled where it lies (a million 1024-d vectors
+    are 4 GiB; a copy would double that). Norms are computed block by block, without a squared
+    copy of the whole array.
+    """
     vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return vectors / norms
+    if not in_place:
+        vectors = vectors.copy()
+    for start in range(0, len(vectors), 65_536):
+        block = vectors[start : start + 65_536]
+        norms = np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
+        norms[norms == 0] = 1.0
+        block /= norms
+    return vectors
