@@ -64,14 +64,14 @@ def sample(name: str, rows: int, seed: int) -> pd.DataFrame:
     return frame[["text", label]].rename(columns={label: "label"})
 
 
-def bertopic_labels(texts: list[str], vectors: np.ndarray) -> np.ndarray | None:
+def bertopic_labels(texts: list[str], vectors: np.ndarray, seed: int = 42) -> np.ndarray | None:
     try:
         from bertopic import BERTopic
     except ImportError:
         return None
     model = BERTopic(embedding_model=None, calculate_probabilities=False, verbose=False)
     # BERTopic's only seed is UMAP's; set it the way its FAQ recommends for reproducibility.
-    model.umap_model.random_state = 42
+    model.umap_model.random_state = seed
     topics, _ = model.fit_transform(texts, embeddings=vectors)
     return np.asarray(topics)
 
@@ -84,6 +84,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clusterer", default="kmeans")
     parser.add_argument("--no-bertopic", action="store_true")
+    parser.add_argument(
+        "--seeds",
+        default="42",
+        help="comma-separated run seeds (UMAP/K-Means; BERTopic's UMAP too); with several, mean and spread",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -94,44 +99,31 @@ def main() -> int:
         frame = sample(dataset, args.rows, args.seed)
         data = frame.to_csv(index=False).encode("utf-8")
         for model in args.models.split(","):
-            start = time.perf_counter()
-            config = RunConfig(text_column="text", model=model, clusterer=args.clusterer)
-            result = run(data, filename=f"{dataset}.csv", config=config)
-            elapsed = time.perf_counter() - start
-            unique = result.documents.unique_rows
-            truth = frame["label"].to_numpy()[unique]
-            vectors = result.embeddings.vectors
-            ours = scores(truth, result.clustering.labels)
-            k = len(np.unique(truth))
-            kmeans = scores(truth, KMeans(n_clusters=k, random_state=0, n_init=4).fit_predict(vectors))
-            row: dict[str, Any] = {
-                "dataset": dataset,
-                "model": model,
-                "rows": len(unique),
-                "true_k": k,
-                "ours": ours,
-                "kmeans_true_k": kmeans,
-                "seconds": round(elapsed, 1),
-                "timings_s": result.manifest["timings_s"],
-            }
-            if not args.no_bertopic:
-                texts = [result.documents.texts[i] for i in unique]
-                bt = bertopic_labels(texts, vectors)
-                row["bertopic_default"] = scores(truth, bt) if bt is not None else None
-            records.append(row)
-            _print_row(row)
-            if dataset == "online_shopping_10_cats":
-                keyword_dump[model] = [
-                    f"{t.id:>3} {t.size:5d}  " + ", ".join(w for w, _ in t.keywords[:8])
-                    for t in result.topics
-                ]
+            for seed in [int(x) for x in args.seeds.split(",")]:
+                row, result = _evaluate(frame, data, dataset, model, seed, args)
+                records.append(row)
+                _print_row(row)
+                if dataset == "online_shopping_10_cats" and model not in keyword_dump:
+                    keyword_dump[model] = [
+                        f"{t.id:>3} {t.size:5d}  " + ", ".join(w for w, _ in t.keywords[:8])
+                        for t in result.topics
+                    ]
     for model, lines in keyword_dump.items():
         print(f"\nonline_shopping_10_cats top keywords ({model}):")
         print("\n".join(lines))
+    summary = _summarise(records)
+    for line in summary:
+        print(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
-            {"date": datetime.now(UTC).isoformat(timespec="seconds"), "rows": args.rows, "results": records},
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "rows": args.rows,
+                "seeds": args.seeds,
+                "results": records,
+                "summary": summary,
+            },
             ensure_ascii=False,
             indent=2,
         ),
@@ -141,13 +133,68 @@ def main() -> int:
     return 0
 
 
+def _evaluate(
+    frame: pd.DataFrame, data: bytes, dataset: str, model: str, seed: int, args: argparse.Namespace
+) -> tuple[dict[str, Any], Any]:
+    start = time.perf_counter()
+    config = RunConfig(text_column="text", model=model, clusterer=args.clusterer, seed=seed)
+    result = run(data, filename=f"{dataset}.csv", config=config)
+    elapsed = time.perf_counter() - start
+    unique = result.documents.unique_rows
+    truth = frame["label"].to_numpy()[unique]
+    vectors = result.embeddings.vectors
+    k = len(np.unique(truth))
+    row: dict[str, Any] = {
+        "dataset": dataset,
+        "model": model,
+        "seed": seed,
+        "rows": len(unique),
+        "true_k": k,
+        "ours": scores(truth, result.clustering.labels),
+        "kmeans_true_k": scores(
+            truth, KMeans(n_clusters=k, random_state=seed, n_init=4).fit_predict(vectors)
+        ),
+        "seconds": round(elapsed, 1),
+        "timings_s": result.manifest["timings_s"],
+    }
+    if not args.no_bertopic:
+        texts = [result.documents.texts[i] for i in unique]
+        bt = bertopic_labels(texts, vectors, seed)
+        row["bertopic_default"] = scores(truth, bt) if bt is not None else None
+    return row, result
+
+
+def _summarise(records: list[dict[str, Any]]) -> list[str]:
+    """Mean and standard deviation over seeds, per dataset and model (only with several seeds)."""
+    lines: list[str] = []
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in records:
+        groups.setdefault((row["dataset"], row["model"]), []).append(row)
+    for (dataset, model), rows in groups.items():
+        if len(rows) < 2:
+            continue
+        parts = []
+        for method in ("ours", "kmeans_true_k", "bertopic_default"):
+            runs = [r[method] for r in rows if r.get(method)]
+            if not runs:
+                continue
+            ami, ari = (np.array([r[m] for r in runs]) for m in ("ami", "ari"))
+            ks = [r["topics"] for r in runs]
+            parts.append(
+                f"{method}: AMI {ami.mean():.3f}±{ami.std():.3f} ARI {ari.mean():.3f}±{ari.std():.3f} "
+                f"topics {min(ks)}-{max(ks)}"
+            )
+        lines.append(f"{dataset} / {model} over {len(rows)} seeds: " + "; ".join(parts))
+    return lines
+
+
 def _print_row(row: dict[str, Any]) -> None:
     def fmt(s: dict[str, Any] | None) -> str:
         if not s:
             return "n/a"
         return f"AMI {s['ami']:.3f} ARI {s['ari']:.3f} NMI {s['nmi']:.3f} k={s['topics']:<3} out={s['outliers']:.0%}"
 
-    print(f"{row['dataset']:24} {row['model']:17} ours: {fmt(row['ours'])}")
+    print(f"{row['dataset']:24} {row['model']:17} ours (seed {row['seed']}): {fmt(row['ours'])}")
     print(f"{'':24} {'':17} kmeans(true k={row['true_k']}): {fmt(row['kmeans_true_k'])}")
     if "bertopic_default" in row:
         print(f"{'':24} {'':17} bertopic default: {fmt(row['bertopic_default'])}")
