@@ -56,7 +56,7 @@ python3 - "$OUT" "$ROWS_BIG" <<'PY'
 import glob, json, sys
 out, rows = sys.argv[1], sys.argv[2]
 emb = glob.glob(f"{out}/gpu_embed_*.json")
-big = glob.glob(f"{out}/gpu_scale_{rows}_*.json")
+big = glob.glob(f"{out}/*_scale_{rows}_*.json")  # gpu_scale_ on a GPU, cpu_scale_ in the --tiny test
 if emb:
     data = json.load(open(emb[0]))
     if big:
