@@ -1104,7 +1104,13 @@ def _has_formulas(data: bytes) -> bool:
                 for info in archive.infolist()
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             ]
-            return any(_FORMULA_RE.search(archive.read(info)) for info in sheets)
+            for info in sheets:
+                with archive.open(info) as stream:
+                    tail = b""
+                    while block := stream.read(1 << 20):  # streamed: sheets can be large
+                        if _FORMULA_RE.search(tail + block):
+                            return True
+                        tail = block[-16:]
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return False
