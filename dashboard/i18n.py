@@ -128,6 +128,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "reason.control_chars": {"en": "invisible control characters removed", "zh": "已移除不可见控制字符"},
     "reason.truncated": {"en": "very long texts shortened for the model", "zh": "过长文本已为模型截断"},
     "reason.too_long": {"en": "cells longer than the limit", "zh": "单元格超过长度上限"},
+    "reason.formula_no_value": {
+        "en": "spreadsheet formulas without a saved result (read as empty)",
+        "zh": "电子表格公式没有保存的计算结果（按空值读取）",
+    },
     # ---------------------------------------------------------------- run page
     "run.title": {"en": "Run the analysis", "zh": "运行分析"},
     "run.intro": {

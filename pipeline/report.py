@@ -84,6 +84,7 @@ REASON_TEXT: dict[str, str] = {
     "undecodable": "Bytes that are not valid in the detected encoding.",
     "control_chars": "Invisible control, bidi or zero-width characters removed for analysis; exports keep the original.",
     "truncated": "Longer than the model's limit: analysed from its beginning.",
+    "formula_no_value": "A spreadsheet formula with no saved result: read as empty (recalculate and save the workbook).",
 }
 """Plain-language meaning of ledger reasons (others are shown by name)."""
 
