@@ -176,6 +176,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "run.assign_outliers": {"en": "Give outliers their nearest topic", "zh": "将离群点归入最近的主题"},
     "run.seed": {"en": "Seed", "zh": "随机种子"},
     "run.seed_help": {"en": "The same seed gives the same topics.", "zh": "相同的种子会得到相同的主题。"},
+    "run.umap_fit_rows": {"en": "Map fitted on (texts)", "zh": "地图拟合样本量（条）"},
+    "run.umap_fit_rows_help": {
+        "en": "UMAP is fitted on this many texts and every other text is placed beside its nearest "
+        "fitted neighbours. More keeps finer topics and takes longer (about twice as long for twice "
+        "as many).",
+        "zh": "UMAP 只在这么多条文本上拟合，其余文本放在与其最相近的已拟合文本旁边。数量越多，"
+        "主题越细，耗时越长（数量翻倍，时间约翻倍）。",
+    },
     "run.start": {"en": "Start the analysis", "zh": "开始分析"},
     "run.running": {"en": "Analysing {file}…", "zh": "正在分析 {file}…"},
     "run.elapsed": {"en": "{s} s elapsed", "zh": "已用 {s} 秒"},

@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--assign-outliers", action="store_true", help="hdbscan: put outliers in their nearest topic"
     )
     run.add_argument("--seed", type=int, default=42)
+    run.add_argument(
+        "--umap-fit-rows",
+        type=int,
+        default=RunConfig().umap_fit_rows,
+        help="fit UMAP on at most this many texts and place the rest (default 25,000; larger is "
+        "slower and keeps finer structure)",
+    )
     run.add_argument("--encoding", help="override the detected text encoding (e.g. gb18030, cp1252)")
     run.add_argument("--delimiter", help="override the detected CSV delimiter (',', ';', 'tab', '|')")
     run.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first sheet)")
@@ -153,6 +160,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         min_topic_size=args.min_topic_size,
         assign_outliers=args.assign_outliers,
         seed=args.seed,
+        umap_fit_rows=args.umap_fit_rows,
         use_cache=not args.no_cache,
         load=LoadOptions(
             encoding=args.encoding,

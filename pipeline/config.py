@@ -28,6 +28,9 @@ class RunConfig:
         seed: Random seed for every stochastic step.
         max_chars: Texts are cut to this many characters for the model (counted in the ledger).
         use_cache: Reuse embeddings cached on disk.
+        umap_fit_rows: UMAP is fitted on at most this many texts; the others are placed from their
+            nearest fitted neighbours. Larger keeps finer structure and takes longer (129k real
+            texts: 25,000 gave AMI 0.588 in 24 s, 50,000 0.609 in 49 s, all 0.635 in 145 s).
         load: Encoding / delimiter / sheet overrides and input limits.
     """
 
@@ -42,6 +45,7 @@ class RunConfig:
     seed: int = 42
     max_chars: int = 2000
     use_cache: bool = True
+    umap_fit_rows: int = 25_000
     load: LoadOptions = field(default_factory=LoadOptions)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +65,8 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append(f"min_topic_size must be at least 2 (got {config.min_topic_size})")
     if config.max_chars < 10:
         problems.append(f"max_chars must be at least 10 (got {config.max_chars})")
+    if config.umap_fit_rows < 1000:
+        problems.append(f"umap_fit_rows must be at least 1,000 (got {config.umap_fit_rows})")
     if not 0 <= config.seed < 2**32:
         problems.append(f"seed must be between 0 and 2**32 - 1 (got {config.seed})")
     if problems:

@@ -109,7 +109,9 @@ def run(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
     with _timed(timings, "reduce"):
-        reduction = reduce(embeddings.vectors, seed=config.seed, progress=report)
+        reduction = reduce(
+            embeddings.vectors, seed=config.seed, fit_sample=config.umap_fit_rows, progress=report
+        )
     with _timed(timings, "cluster"):
         report("cluster", 0, 1)
         clustering = cluster(

@@ -166,6 +166,32 @@ def test_run_with_fake_embedder_saves_and_opens_the_run(app, workspace: Path) ->
     assert int(app.metric[0].value.replace(",", "")) == 600
 
 
+def test_large_files_offer_the_umap_sample_size_and_pass_it_to_the_run(app, monkeypatch) -> None:
+    from dashboard import services
+
+    started: list = []
+    monkeypatch.setattr(
+        services,
+        "start_run",
+        lambda upload, config: started.append(config) or jobs.start(lambda job: "", filename=upload.filename),
+    )
+    app.button(key="w_sample").click().run()
+    goto(app, "run")
+    shown = [w.key for w in app.get("number_input")]
+    assert "w_umap_fit_rows" not in shown, "a 600-row file is fitted whole: no sample size to choose"
+    rows = "text\n" + "".join(
+        f"feedback number {i} about the {('app', 'card', 'parcel')[i % 3]}\n" for i in range(26_000)
+    )
+    goto(app, "data")
+    app.file_uploader(key="w_upload").set_value(("big.csv", rows.encode(), "text/csv")).run()
+    goto(app, "run")
+    _no_errors(app)
+    app.number_input(key="w_umap_fit_rows").set_value(20_000).run()
+    app.button(key="w_start").click().run()
+    assert not app.exception
+    assert started and started[-1].umap_fit_rows == 20_000
+
+
 def test_cancel_stops_a_run(app, monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard import services
 

@@ -88,6 +88,7 @@ def test_same_seed_same_topics(report_dir: Path, tmp_path: Path) -> None:
         (["run", "sample_data/feedback_sample.csv", "--model", "gpt"], "Unknown"),
         (["run", "sample_data/feedback_sample.csv", "--text-column", "nope"], "nope"),
         (["run", "sample_data/feedback_sample.csv", "--topics", "1"], "between 2 and 1000"),
+        (["run", "sample_data/feedback_sample.csv", "--umap-fit-rows", "10"], "at least 1,000"),
     ],
 )
 def test_wrong_options_exit_2_with_one_line(args: list[str], message: str) -> None:

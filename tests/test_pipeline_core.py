@@ -244,3 +244,16 @@ def test_umap_compiled_code_is_kept_on_disk_for_the_next_process() -> None:
     reduce(vectors, seed=1)
     assert _keep_compiled_code() > 10
     assert type(umap.umap_.smooth_knn_dist._cache).__name__ != "NullCache"
+
+
+def test_umap_fit_rows_sets_how_many_texts_umap_is_fitted_on() -> None:
+    rows = [
+        f"ticket {i}: the {['app', 'card', 'parcel', 'refund'][i % 4]} problem number {i}"
+        for i in range(1600)
+    ]
+    data = ("text\n" + "\n".join(rows)).encode()
+    result = run(data, filename="t.csv", config=RunConfig(model="fake", use_cache=False, umap_fit_rows=1000))
+    assert result.reduction.params["fit_rows"] == 1000 and result.reduction.params["placed_rows"] == 600
+    assert result.manifest["config"]["umap_fit_rows"] == 1000
+    default = run(data, filename="t.csv", config=RunConfig(model="fake", use_cache=False))
+    assert default.reduction.params["fit_rows"] == 1600 and "placed_rows" not in default.reduction.params

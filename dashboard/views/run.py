@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import jobs, services, state, ui
 from dashboard.i18n import t
+from pipeline.config import RunConfig
 
 STAGE_ORDER = ("load", "embed", "reduce", "cluster", "keywords", "languages", "report", "save")
 
@@ -73,9 +74,23 @@ def _settings(upload, docs) -> None:
                 min_size = int(col1.number_input(t("run.min_size"), 2, 10_000, 10, key="w_min"))
             assign = col1.checkbox(t("run.assign_outliers"), key="w_assign")
         seed = int(col2.number_input(t("run.seed"), 0, 2**32 - 1, 42, key="w_seed", help=t("run.seed_help")))
+        fit_rows = RunConfig().umap_fit_rows
+        if docs is not None and len(docs.unique_rows) > fit_rows:
+            # Only large files are fitted on a sample; offer the quality/speed trade-off there.
+            fit_rows = int(
+                col2.number_input(
+                    t("run.umap_fit_rows"),
+                    1000,
+                    1_000_000,
+                    fit_rows,
+                    step=5000,
+                    key="w_umap_fit_rows",
+                    help=t("run.umap_fit_rows_help"),
+                )
+            )
 
     if st.button(t("run.start"), type="primary", icon=":material/play_arrow:", key="w_start"):
-        from pipeline.config import RunConfig, validate_config
+        from pipeline.config import validate_config
         from pipeline.types import LoadOptions
 
         options = state.read_options()
@@ -90,6 +105,7 @@ def _settings(upload, docs) -> None:
                     min_topic_size=min_size,
                     assign_outliers=assign,
                     seed=seed,
+                    umap_fit_rows=fit_rows,
                     load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
                 )
             )
