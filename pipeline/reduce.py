@@ -86,7 +86,9 @@ def reduce(
     fit_rows = np.sort(rng.choice(n, size=fit_sample, replace=False)) if n > fit_sample else np.arange(n)
     rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
     params["fit_rows"] = len(fit_rows)
-    params["neighbour_search"] = _search_description()
+    params["neighbour_graph"] = (
+        _search_description() if len(fit_rows) <= EXACT_KNN_MAX else "NN-descent (approximate)"
+    )
     steps = 4 if len(rest) else 3
     report("reduce", 0, steps)
     with warnings.catch_warnings():
@@ -105,7 +107,7 @@ def reduce(
         report("reduce", 3, steps)
         if len(rest):
             params["placed_rows"] = len(rest)
-            params["placement"] = "weighted mean of the nearest fitted neighbours"
+            params["placement"] = f"weighted mean of the nearest fitted neighbours ({_search_description()})"
             _place(vectors, fit_rows, rest, outputs=(space, map_2d), n_neighbors=n_neighbors)
             report("reduce", 4, steps)
     return Reduction(cluster_space=space, map_2d=_normalise_map(map_2d), params=params)
