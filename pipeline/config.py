@@ -30,7 +30,7 @@ class RunConfig:
         use_cache: Reuse embeddings cached on disk.
         umap_fit_rows: UMAP is fitted on at most this many texts; the others are placed from their
             nearest fitted neighbours. Larger keeps finer structure and takes longer (129k real
-            texts: 25,000 gave AMI 0.588 in 24 s, 50,000 0.609 in 49 s, all 0.635 in 145 s).
+            texts: 25,000 gave AMI 0.588 in 25 s, 50,000 0.609 in 49 s, all 0.635 in 137 s).
         load: Encoding / delimiter / sheet overrides and input limits.
     """
 
