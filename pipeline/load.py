@@ -1092,11 +1092,16 @@ def _load_xlsx(
     return table
 
 
-_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
+# A formula element closing its cell with no value, or an empty one: ``<f>A1*2</f></c>``,
+# ``<f>..</f><v/></c>``, ``<f t="shared" si="0"/><v></v></c>``. Excel and LibreOffice always save a
+# value, so ordinary workbooks with formulas never take the second, formula-reading pass.
+_FORMULA_WITHOUT_VALUE_RE = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
 
 
 def _has_formulas(data: bytes) -> bool:
-    """Whether any worksheet of the (already size-checked) workbook holds a formula element."""
+    """Whether any worksheet holds a formula saved without a result (streamed, size-checked zip)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             sheets = [
@@ -1108,9 +1113,9 @@ def _has_formulas(data: bytes) -> bool:
                 with archive.open(info) as stream:
                     tail = b""
                     while block := stream.read(1 << 20):  # streamed: sheets can be large
-                        if _FORMULA_RE.search(tail + block):
+                        if _FORMULA_WITHOUT_VALUE_RE.search(tail + block):
                             return True
-                        tail = block[-16:]
+                        tail = block[-512:]
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return False
