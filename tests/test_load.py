@@ -209,3 +209,21 @@ def test_xlsx_formulas_with_saved_results_read_their_values_without_a_warning(
     assert table.frame["text"].tolist() == ["Great support", "Great support"]
     assert not [i for i in table.report.issues if i.reason == "formula_no_value"]
     assert not any("formulas" in w for w in table.report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("cell", "lost"),
+    [
+        (b'<c r="A2"><f>1+1</f><v /></c>', True),
+        (b'<c r="A2"><f>1+1</f></c>', True),
+        (b'<c><f t="shared" si="0"/></c>', True),
+        (b"<x:c><x:f>A1</x:f><x:v></x:v></x:c>", True),
+        (b"<c><f>1+1</f><v>2</v></c>", False),
+        (b'<c t="s"><v>3</v></c>', False),
+        (b'<c><f t="shared" si="0"/><v>5</v></c>', False),
+    ],
+)
+def test_formula_without_saved_value_pattern(cell: bytes, lost: bool) -> None:
+    from pipeline.load import _FORMULA_WITHOUT_VALUE_RE
+
+    assert bool(_FORMULA_WITHOUT_VALUE_RE.search(cell)) is lost
