@@ -27,14 +27,15 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, nor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.labelled_data import DATA, read_labelled
 from pipeline.embedders.registry import create_embedder
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = {
-    "banking77": ("banking77/banking77.csv", "label"),
-    "online_shopping_10_cats": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
-    "m_absa(domain)": ("m_absa/m_absa_sample.csv", "domain"),
+    "banking77": "banking77",
+    "online_shopping_10_cats": "online_shopping_10_cats",
+    "m_absa(domain)": "m_absa",
 }
+"""Name shown in the results -> labelled set."""
 MODELS = {
     "use-multilingual": {},
     "use-multilingual(package)": {"backend": "package"},
@@ -43,11 +44,10 @@ MODELS = {
 }
 
 
-def load_sample(path: Path, label: str, rows: int, seed: int) -> tuple[list[str], np.ndarray]:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame = frame[frame["text"].str.strip() != ""].drop_duplicates("text")
+def load_sample(name: str, data: Path, rows: int, seed: int) -> tuple[list[str], np.ndarray]:
+    frame = read_labelled(name, data)
     frame = frame.sample(n=min(rows, len(frame)), random_state=seed)
-    return frame["text"].tolist(), pd.factorize(frame[label])[0]
+    return frame["text"].tolist(), pd.factorize(frame["label"])[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,10 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
 
-    samples = {
-        name: load_sample(args.data / DATASETS[name][0], DATASETS[name][1], args.rows, args.seed)
-        for name in args.datasets
-    }
+    samples = {name: load_sample(DATASETS[name], args.data, args.rows, args.seed) for name in args.datasets}
     results = []
     for model in args.models:
         name = model.split("(")[0]

@@ -32,7 +32,10 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+from bench.labelled_data import DATA  # noqa: E402
+
 SOURCES = {
     "english_banking": ["banking77/banking77.csv", "clinc150/clinc150.csv"],
     "chinese_reviews": ["online_shopping_10_cats/online_shopping_10_cats.csv"],

@@ -34,16 +34,11 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, nor
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.labelled_data import read_labelled  # noqa: E402
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.run import run  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-DATASETS = {
-    "banking77": ("banking77/banking77.csv", "label"),
-    "online_shopping_10_cats": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
-    # m_absa: the 7 review domains (its 235 domain::aspect labels are sentence-level aspects).
-    "m_absa": ("m_absa/m_absa_sample.csv", "domain"),
-}
+DATASETS = ("banking77", "online_shopping_10_cats", "m_absa")
 
 
 def scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -57,11 +52,8 @@ def scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 
 def sample(name: str, rows: int, seed: int) -> pd.DataFrame:
-    path, label = DATASETS[name]
-    frame = pd.read_csv(DATA / path, dtype=str, keep_default_na=False)
-    frame = frame[frame["text"].str.strip() != ""].drop_duplicates("text")
-    frame = frame.sample(n=min(rows, len(frame)), random_state=seed).reset_index(drop=True)
-    return frame[["text", label]].rename(columns={label: "label"})
+    frame = read_labelled(name)
+    return frame.sample(n=min(rows, len(frame)), random_state=seed).reset_index(drop=True)
 
 
 def bertopic_labels(texts: list[str], vectors: np.ndarray, seed: int = 42) -> np.ndarray | None:

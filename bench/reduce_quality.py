@@ -44,26 +44,20 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.labelled_data import read_labelled  # noqa: E402
 from pipeline.embed import embed_texts  # noqa: E402
 from pipeline.embedders.cache import EmbeddingCache, default_cache_dir  # noqa: E402
 from pipeline.embedders.registry import create_embedder  # noqa: E402
 from pipeline.reduce import DEFAULT_FIT_SAMPLE, reduce  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-SETS = {
-    "banking77": ("banking77/banking77.csv", "label"),
-    "clinc150": ("clinc150/clinc150.csv", "label"),
-    "online_shopping": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
-    "m_absa": ("m_absa/m_absa_sample.csv", "domain"),
-}
+SETS = ("banking77", "clinc150", "online_shopping_10_cats", "m_absa")
 
 
 def corpus(rows: int | None, seed: int) -> pd.DataFrame:
     frames = []
-    for name, (path, label) in SETS.items():
-        frame = pd.read_csv(DATA / path, dtype=str, keep_default_na=False)
-        frame = frame[frame["text"].str.strip() != ""]
-        frames.append(pd.DataFrame({"text": frame["text"], "label": name + ":" + frame[label]}))
+    for name in SETS:
+        frame = read_labelled(name)
+        frames.append(pd.DataFrame({"text": frame["text"], "label": name + ":" + frame["label"]}))
     out = pd.concat(frames).drop_duplicates("text").reset_index(drop=True)
     if rows is not None and rows < len(out):
         out = out.sample(n=rows, random_state=seed).reset_index(drop=True)

@@ -1,0 +1,28 @@
+"""The labelled feedback sets in ``../shared/data`` that the quality benchmarks read.
+
+Each set's folder has a README with its source and licence; none of it is copied into the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+LABELLED: dict[str, tuple[str, str]] = {
+    "banking77": ("banking77/banking77.csv", "label"),
+    "clinc150": ("clinc150/clinc150.csv", "label"),
+    "online_shopping_10_cats": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
+    # m_absa: the 7 review domains (its 235 domain::aspect labels are sentence-level aspects).
+    "m_absa": ("m_absa/m_absa_sample.csv", "domain"),
+}
+"""Set name -> (CSV path under the data folder, label column)."""
+
+
+def read_labelled(name: str, data: Path = DATA) -> pd.DataFrame:
+    """One set as columns ``text`` and ``label``: blank texts dropped, each distinct text kept once."""
+    path, label = LABELLED[name]
+    frame = pd.read_csv(data / path, dtype=str, keep_default_na=False)
+    frame = frame[frame["text"].str.strip() != ""].drop_duplicates("text")
+    return frame[["text", label]].rename(columns={label: "label"})
