@@ -123,7 +123,10 @@ def main() -> int:
         flush=True,
     )
     labels = frame["label"].to_numpy()
-    eval_rows = np.sort(np.random.default_rng(args.seed + 1).choice(len(frame), size=5000, replace=False))
+    eval_size = min(5000, len(frame))
+    eval_rows = np.sort(
+        np.random.default_rng(args.seed + 1).choice(len(frame), size=eval_size, replace=False)
+    )
     # The rows reduce() fits on by default (same seeded draw as pipeline/reduce.py).
     sampled = np.zeros(len(frame), dtype=bool)
     fit = min(DEFAULT_FIT_SAMPLE, len(frame))
