@@ -1015,7 +1015,7 @@ def _load_xlsx(
         ) from None
     finally:
         workbook.close()
-    lost = _uncalculated_formulas(data, sheet_name, raw_rows) if _has_formulas(data) else []
+    lost = _uncalculated_formulas(data, sheet_name, raw_rows) if _has_uncalculated_formulas(data) else []
     if lost:
         # A row whose only content was such formulas read as blank and was skipped: keep it as a
         # row, so it is counted (and excluded as empty) instead of vanishing.
@@ -1068,10 +1068,11 @@ def _load_xlsx(
                         f"{label!r}: formula {_clip(formula, 60)} has no saved result; read as empty",
                     )
                 )
-        shown = ", ".join(str(number) for number in sorted({n for n, _, _ in lost})[:10])
+        lost_rows = sorted({number for number, _, _ in lost})
+        shown = ", ".join(str(number) for number in lost_rows[:10])
         warnings.append(
             f"{len(lost):,} cell(s) hold formulas with no saved result, or an empty one (spreadsheet "
-            f"rows {shown}{'…' if len({n for n, _, _ in lost}) > 10 else ''}), so they read as empty. "
+            f"rows {shown}{'…' if len(lost_rows) > 10 else ''}), so they read as empty. "
             "A program that does not calculate wrote the workbook: open it in Excel or LibreOffice, "
             "save it again and upload it once more (or paste the values over the formulas)."
         )
@@ -1100,7 +1101,7 @@ _FORMULA_WITHOUT_VALUE_RE = re.compile(
 )
 
 
-def _has_formulas(data: bytes) -> bool:
+def _has_uncalculated_formulas(data: bytes) -> bool:
     """Whether any worksheet holds a formula saved without a result (streamed, size-checked zip)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

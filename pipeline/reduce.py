@@ -187,9 +187,10 @@ def _keep_compiled_code() -> int:
     """Let numba store umap-learn's and pynndescent's compiled functions on disk.
 
     Most of them are compiled on first use in every process and never cached, which cost ~3.5 s
-    of every CLI run on 2 cores (3,000 texts: reduce 11.3 s in a fresh process, 7.8 s once cached). numba keeps the
-    code in the package's ``__pycache__``, or its user cache directory when that is read-only,
-    and recompiles whenever the library changes. Returns how many functions were switched over.
+    of every CLI run on 2 cores (3,000 texts: reduce 11.3 s in a fresh process, 7.8 s once
+    cached). numba keeps the code in the package's ``__pycache__``, or its user cache directory
+    when that is read-only, and recompiles whenever the library changes. Returns how many
+    functions were switched over.
     """
     try:
         from numba.core.registry import CPUDispatcher

@@ -57,9 +57,8 @@ def l2_normalise(vectors: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     are 4 GiB; a copy would double that). Norms are computed block by block, without a squared
     copy of the whole array.
     """
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if not in_place:
-        vectors = vectors.copy()
+    # One float32 array to scale: the caller's own (in place) or exactly one copy.
+    vectors = np.asarray(vectors, dtype=np.float32) if in_place else np.array(vectors, dtype=np.float32)
     for start in range(0, len(vectors), 65_536):
         block = vectors[start : start + 65_536]
         norms = np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
