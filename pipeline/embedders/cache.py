@@ -37,9 +37,10 @@ _OLD_TABLE = "vectors"
 def _create_schema(conn: sqlite3.Connection) -> None:
     """A rowid table (vectors appended in order) with a unique index on (model, hash).
 
-    2 KB vectors in a WITHOUT ROWID table overflow its B-tree pages: writing 200k 1024-d vectors
-    took 9.0 s and reading them back 3.7 s; this layout takes 2.9 s and 0.8 s and a third less
-    disk (measured with 8 KiB pages). A cache written by the first layout is copied over once.
+    2 KB vectors in a WITHOUT ROWID table overflow its B-tree pages: through this class, 200k
+    1024-d vectors took 9.8 s to write and 5.9 s to read; this layout takes 3-4 s each and a
+    third less disk with 8 KiB pages (``python bench/stage_speed.py cache``). A cache written by
+    the first layout is copied over once.
     """
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY, model TEXT NOT NULL,"
