@@ -7,7 +7,6 @@ the same ids; ``-1`` marks HDBSCAN outliers.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 
@@ -17,7 +16,6 @@ from pipeline.types import ClustererName, Clustering
 logger = logging.getLogger(__name__)
 
 MIN_TEXTS = 8
-AUTO_K_SAMPLE = 2500
 
 
 def cluster(
@@ -28,16 +26,21 @@ def cluster(
     min_topic_size: int | None = None,
     assign_outliers: bool = False,
     seed: int = 42,
+    vectors: np.ndarray | None = None,
 ) -> Clustering:
     """Assign each row of ``space`` to a topic.
 
     Args:
         space: float array of shape (n_texts, n_components), usually UMAP output.
         method: ``"kmeans"`` or ``"hdbscan"``.
-        n_topics: K-Means only: the number of topics; ``None`` picks it by silhouette.
+        n_topics: K-Means only: the number of topics; ``None`` lets the data decide
+            (:func:`pipeline.granularity.choose_topics`: over-cluster, merge what the
+            neighbour graph connects, then cut the merge tree where the silhouette says).
         min_topic_size: HDBSCAN only: the smallest topic; ``None`` scales it with the data.
         assign_outliers: HDBSCAN only: move each outlier to its nearest topic centre.
         seed: Random seed.
+        vectors: The embeddings ``space`` was reduced from (aligned with it); the automatic
+            topic count reads their neighbour graph. ``None``: the graph is built on ``space``.
 
     Returns:
         A :class:`Clustering` whose ``labels`` align with ``space``.
@@ -60,15 +63,13 @@ def cluster(
                 code="n_topics",
             )
         if n_topics is None:
-            k, scores = _choose_k(space, seed=seed)
-            reason = f"auto: k={k} had the best silhouette score among {sorted(scores)}"
-            params: dict[str, Any] = {
-                "k": k,
-                "k_silhouette": {str(key): round(v, 4) for key, v in scores.items()},
-            }
+            from pipeline.granularity import choose_topics
+
+            choice = choose_topics(space, vectors=vectors, seed=seed)
+            labels, reason, params = choice.labels, choice.reason, choice.params
         else:
             k, reason, params = n_topics, "given", {"k": n_topics}
-        labels = _kmeans(space, k, seed=seed)
+            labels = _kmeans(space, k, seed=seed)
     elif method == "hdbscan":
         size = min_topic_size or _default_min_topic_size(n)
         labels = _hdbscan(space, min_cluster_size=size)
@@ -88,35 +89,6 @@ def cluster(
     labels = _renumber_by_size(labels)
     n_found = len(np.unique(labels[labels >= 0]))
     return Clustering(labels=labels, method=method, n_topics=n_found, params=params, reason=reason)
-
-
-def _candidate_ks(n: int) -> list[int]:
-    upper = max(2, min(60, n // 12))
-    grid = [k for k in (4, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40, 50, 60) if k <= upper]
-    return grid or [2]
-
-
-def _choose_k(space: np.ndarray, *, seed: int) -> tuple[int, dict[int, float]]:
-    from sklearn.metrics import silhouette_score
-    from threadpoolctl import threadpool_limits
-
-    rng = np.random.default_rng(seed)
-    sample = (
-        space if len(space) <= AUTO_K_SAMPLE else space[rng.choice(len(space), AUTO_K_SAMPLE, replace=False)]
-    )
-    scores: dict[int, float] = {}
-    for k in _candidate_ks(len(space)):
-        if k >= len(sample):
-            break
-        labels = _kmeans(sample, k, seed=seed, n_init=2)
-        if len(np.unique(labels)) < 2:
-            continue
-        with threadpool_limits(limits=1):
-            scores[k] = float(silhouette_score(sample, labels))
-    if not scores:
-        return 2, {}
-    best = max(scores, key=lambda key: (round(scores[key], 2), key))
-    return best, scores
 
 
 def _kmeans(space: np.ndarray, k: int, *, seed: int, n_init: int = 4) -> np.ndarray:

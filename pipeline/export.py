@@ -50,9 +50,30 @@ from pipeline.types import EXCLUDED, OUTLIER, STATUS_OK, RunResult, Topic
 
 logger = logging.getLogger(__name__)
 
-ASSIGNMENT_COLUMNS: tuple[str, ...] = ("row", "topic_id", "topic_name", "language", "status", "x", "y")
+ASSIGNMENT_COLUMNS: tuple[str, ...] = (
+    "row",
+    "topic_id",
+    "topic_name",
+    "language",
+    "status",
+    "x",
+    "y",
+    "theme_id",
+    "theme_name",
+)
 """The product's own columns in ``assignments``, before the input's columns."""
-TOPIC_COLUMNS: tuple[str, ...] = ("topic_id", "name", "size", "share", "keywords", "examples", "languages")
+TOPIC_COLUMNS: tuple[str, ...] = (
+    "topic_id",
+    "name",
+    "size",
+    "share",
+    "keywords",
+    "examples",
+    "languages",
+    "theme_id",
+    "theme_name",
+)
+THEME_COLUMNS: tuple[str, ...] = ("theme_id", "name", "size", "share", "keywords", "topic_ids", "topics")
 """Columns of ``topics``."""
 ROW_ISSUE_COLUMNS: tuple[str, ...] = ("row", "line", "kind", "reason", "detail")
 """Columns of the row-issues table (``kind`` is ``excluded``, ``altered`` or ``file``)."""
@@ -85,7 +106,8 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     Returns:
         Columns ``row`` (int), ``topic_id`` (nullable ``Int64``; ``<NA>`` for excluded rows, ``-1``
         for outliers), ``topic_name``, ``language``, ``status``, ``x``, ``y`` (float, NaN for excluded
-        rows), then every input column (clashing names get :data:`INPUT_SUFFIX`).
+        rows), ``theme_id`` (nullable ``Int64``, like ``topic_id``) and ``theme_name``, then every input
+        column (clashing names get :data:`INPUT_SUFFIX`).
     """
     documents = result.documents
     n_rows = documents.n_rows
@@ -112,6 +134,21 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
         "x": coords[:, 0] if n_rows else np.zeros(0),
         "y": coords[:, 1] if n_rows else np.zeros(0),
     }
+    theme_of = result.topic_themes()
+    theme_names = result.theme_names()
+    themes = np.array([theme_of.get(int(label), OUTLIER) for label in labels], dtype=np.int64)
+    theme_id = pd.array(themes, dtype="Int64")
+    theme_id[excluded] = pd.NA
+    if not theme_of:
+        theme_id[:] = pd.NA
+    columns["theme_id"] = theme_id
+    columns["theme_name"] = pd.Series(
+        [
+            "" if bad or not theme_of else theme_names.get(int(th), "")
+            for th, bad in zip(themes, excluded, strict=True)
+        ],
+        dtype=object,
+    )
     frame = pd.DataFrame(columns)
     input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=set(ASSIGNMENT_COLUMNS))
     inputs = result.table.reset_index(drop=True).copy()
@@ -128,8 +165,11 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
     Returns:
         Columns ``topic_id``, ``name``, ``size``, ``share`` (0..1, rounded to 4 places), ``keywords``
         (best first, ``"; "``-separated), ``examples`` (the three most representative texts, joined
-        with :data:`EXAMPLE_SEPARATOR`), ``languages`` (``"en: 12; zh: 5"``, most frequent first).
+        with :data:`EXAMPLE_SEPARATOR`), ``languages`` (``"en: 12; zh: 5"``, most frequent first),
+        ``theme_id`` and ``theme_name`` (the theme the topic belongs to; ``-1`` for outliers).
     """
+    theme_of = result.topic_themes()
+    theme_names = result.theme_names()
     records = []
     for topic in ordered_topics(result):
         records.append(
@@ -141,10 +181,38 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
                 "keywords": KEYWORD_SEPARATOR.join(word for word, _ in topic.keywords),
                 "examples": EXAMPLE_SEPARATOR.join(example_texts(result, topic)),
                 "languages": format_languages(topic.languages),
+                "theme_id": theme_of.get(topic.id, OUTLIER) if theme_of else pd.NA,
+                "theme_name": theme_names.get(theme_of.get(topic.id, OUTLIER), "") if theme_of else "",
             }
         )
     frame = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
+    frame["theme_id"] = pd.array(frame["theme_id"].tolist(), dtype="Int64")
     return frame.astype({"topic_id": "int64", "size": "int64", "share": "float64"})
+
+
+def themes_frame(result: RunResult) -> pd.DataFrame:
+    """One row per theme, biggest first, outliers (``theme_id`` -1) last.
+
+    Returns:
+        Columns ``theme_id``, ``name``, ``size``, ``share``, ``keywords`` (``"; "``-separated),
+        ``topic_ids`` (``"; "``-separated) and ``topics`` (their names, ``"; "``-separated).
+    """
+    names = result.topic_names()
+    themes = sorted(result.themes, key=lambda t: (t.id == OUTLIER, -t.size, t.id))
+    records = [
+        {
+            "theme_id": theme.id,
+            "name": theme.name,
+            "size": theme.size,
+            "share": round(float(theme.share), 4),
+            "keywords": KEYWORD_SEPARATOR.join(word for word, _ in theme.keywords),
+            "topic_ids": KEYWORD_SEPARATOR.join(str(t) for t in theme.topic_ids),
+            "topics": KEYWORD_SEPARATOR.join(names.get(t, str(t)) for t in theme.topic_ids),
+        }
+        for theme in themes
+    ]
+    frame = pd.DataFrame.from_records(records, columns=list(THEME_COLUMNS))
+    return frame.astype({"theme_id": "int64", "size": "int64", "share": "float64"})
 
 
 def row_issues_frame(result: RunResult) -> pd.DataFrame:
@@ -365,7 +433,7 @@ def _utf16_len(text: str) -> int:
 def to_xlsx_bytes(result: RunResult) -> bytes:
     """The topic report as an Excel workbook.
 
-    Sheets: ``topics``, ``assignments`` (split into ``assignments 2``... beyond Excel's row limit),
+    Sheets: ``topics``, ``themes`` (the tree: each theme with its topics), ``assignments`` (split into ``assignments 2``... beyond Excel's row limit),
     ``row issues`` (excluded and altered rows) and ``run-info`` (run settings, ledger, and what the
     export itself had to change: removed control characters, truncated cells).
 
@@ -396,6 +464,8 @@ def to_xlsx_bytes(result: RunResult) -> bytes:
         "y": workbook.add_format({"num_format": "0.000"}),
     }
     _write_sheet(workbook, "topics", topics_frame(result), notes=notes, header=header, formats=formats)
+    if result.themes:
+        _write_sheet(workbook, "themes", themes_frame(result), notes=notes, header=header, formats=formats)
     assignments = assignments_frame(result)
     data_rows = XLSX_MAX_ROWS - 1
     n_parts = max(1, math.ceil(len(assignments) / data_rows))
@@ -555,8 +625,10 @@ def to_json_bytes(result: RunResult) -> bytes:
 
         {"format": "feedback-topics/1", "run": {...run.json...}, "ledger": {...},
          "topics": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}],
-                     "examples": [{"row", "text"}], "languages": {code: count}}],
+                     "examples": [{"row", "text"}], "languages": {code: count}, "theme_id"}],
+         "themes": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}], "topic_ids"}],
          "assignments": [{"row", "topic_id", "topic_name", "language", "status", "x", "y",
+                          "theme_id", "theme_name",
                           "input": {column: value}}],
          "row_issues": [{"row", "line", "kind", "reason", "detail"}]}
 
@@ -575,8 +647,20 @@ def to_json_bytes(result: RunResult) -> bytes:
                 "keywords": [{"word": w, "weight": float(s)} for w, s in topic.keywords],
                 "examples": [{"row": int(r), "text": t} for r, t in zip(topic.examples, texts, strict=False)],
                 "languages": {str(k): int(v) for k, v in topic.languages.items()},
+                "theme_id": result.topic_themes().get(topic.id),
             }
         )
+    themes = [
+        {
+            "id": int(theme.id),
+            "name": theme.name,
+            "size": int(theme.size),
+            "share": float(theme.share),
+            "keywords": [{"word": w, "weight": float(s)} for w, s in theme.keywords],
+            "topic_ids": [int(t) for t in theme.topic_ids],
+        }
+        for theme in sorted(result.themes, key=lambda t: (t.id == OUTLIER, -t.size, t.id))
+    ]
     frame = assignments_frame(result)
     own = [_text_or_none(frame[name].tolist()) for name in ASSIGNMENT_COLUMNS]
     table = result.table.reset_index(drop=True)
@@ -597,6 +681,7 @@ def to_json_bytes(result: RunResult) -> bytes:
         "run": jsonable(result.manifest),
         "ledger": jsonable(result.ledger.to_dict()),
         "topics": jsonable(topics),
+        "themes": jsonable(themes),
         "assignments": assignments,
         "row_issues": issues,
     }

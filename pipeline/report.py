@@ -345,6 +345,29 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
     return cards
 
 
+def _theme_rows(result: RunResult) -> list[dict[str, Any]]:
+    """The theme tree for the report: each theme with its topics, biggest first (outliers left out)."""
+    topics = {t.id: t for t in result.topics}
+    rows = []
+    for theme in sorted(result.themes, key=lambda t: (-t.size, t.id)):
+        if theme.id == OUTLIER:
+            continue
+        members = sorted((topics[i] for i in theme.topic_ids if i in topics), key=lambda t: (-t.size, t.id))
+        rows.append(
+            {
+                "name": display_text(theme.name),
+                "size": int(theme.size),
+                "share": float(theme.share),
+                "top_keywords": ", ".join(display_text(w) for w, _ in theme.keywords[:5]),
+                "topics": [
+                    {"name": display_text(t.name), "size": int(t.size), "anchor": f"topic-{int(t.id)}"}
+                    for t in members
+                ],
+            }
+        )
+    return rows
+
+
 def _ledger_rows(result: RunResult) -> dict[str, Any]:
     ledger = result.ledger
     read = max(ledger.rows_read, 1)
@@ -426,6 +449,8 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "ledger": _ledger_rows(result),
         "warnings": [display_text(w) for w in report.warnings],
         "topics": _topic_cards(result, colors),
+        "themes": _theme_rows(result),
+        "themes_reason": display_text(str(manifest.get("themes_reason") or "")),
         "map_note": map_note,
         "bar_note": bar_note,
         "figures": {"map": map_fig, "sizes": bar_fig},

@@ -75,6 +75,8 @@ def run(
     from pipeline.languages import detect_languages
     from pipeline.load import load_table
     from pipeline.reduce import reduce
+    from pipeline.themes import build_themes, choose_themes
+    from pipeline.tokenize import tokenize_many
     from pipeline.topics import build_topics
 
     config = validate_config(config or RunConfig())
@@ -121,12 +123,27 @@ def run(
             min_topic_size=config.min_topic_size,
             assign_outliers=config.assign_outliers,
             seed=config.seed,
+            vectors=embeddings.vectors,
         )
         report("cluster", 1, 1)
     with _timed(timings, "keywords"):
         report("keywords", 0, 1)
-        topics = build_topics(documents, clustering.labels, embeddings.vectors, languages=languages)
+        unique_langs = [languages[i] for i in unique]
+        phrases = tokenize_many(unique_texts, unique_langs)
+        topics = build_topics(
+            documents, clustering.labels, embeddings.vectors, languages=languages, phrases=phrases
+        )
         report("keywords", 1, 1)
+    with _timed(timings, "themes"):
+        theme_choice = choose_themes(reduction.cluster_space, clustering.labels, seed=config.seed)
+        themes = build_themes(
+            documents,
+            clustering.labels,
+            theme_choice.theme_of,
+            topics=topics,
+            languages=languages,
+            phrases=phrases,
+        )
 
     altered = Counter(issue.reason for issue in documents.issues)
     altered.update(i.reason for i in table.report.issues if i.reason != "bad_line" and i.row >= 0)
@@ -157,6 +174,9 @@ def run(
         "clusterer_params": clustering.params,
         "clusterer_reason": clustering.reason,
         "n_topics": clustering.n_topics,
+        "n_themes": sum(1 for t in themes if t.id >= 0),
+        "themes_reason": theme_choice.reason,
+        "themes_params": theme_choice.params,
         "outlier_share": round(float((clustering.labels < 0).mean()), 4),
         "seed": config.seed,
         "reduce_params": reduction.params,
@@ -185,6 +205,7 @@ def run(
         languages=tuple(languages),
         ledger=ledger,
         manifest=manifest,
+        themes=themes,
     )
 
 

@@ -39,6 +39,7 @@ from pipeline.types import (
     Reduction,
     RowIssue,
     RunResult,
+    Theme,
     Topic,
 )
 
@@ -128,6 +129,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
             "reason": result.clustering.reason,
         },
         "topics": [asdict(t) for t in result.topics],
+        "themes": [asdict(t) for t in result.themes],
         "ledger": result.ledger.to_dict(),
     }
     _write_json(data_dir / "meta.json", meta)
@@ -198,6 +200,16 @@ def open_run(run_dir: Path) -> RunResult:
         )
         for t in meta["topics"]
     )
+    themes = tuple(
+        Theme(
+            **{
+                **t,
+                "keywords": tuple((str(w), float(s)) for w, s in t["keywords"]),
+                "topic_ids": tuple(int(i) for i in t["topic_ids"]),
+            }
+        )
+        for t in meta.get("themes", [])  # runs saved before themes existed have none
+    )
     ledger = Ledger(**meta["ledger"])
     return RunResult(
         table=table,
@@ -210,6 +222,7 @@ def open_run(run_dir: Path) -> RunResult:
         languages=tuple(rows["language"].astype(str)),
         ledger=ledger,
         manifest=manifest,
+        themes=themes,
     )
 
 

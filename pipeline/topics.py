@@ -35,6 +35,7 @@ def build_topics(
     *,
     languages: Sequence[str],
     names: dict[int, str] | None = None,
+    phrases: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> tuple[Topic, ...]:
     """Describe every topic in ``labels``.
 
@@ -44,6 +45,7 @@ def build_topics(
         vectors: Embeddings aligned with ``labels``.
         languages: Language code per row.
         names: Analyst-given names that override the keyword names.
+        phrases: ``tokenize_many`` of the unique texts when the caller already has it.
 
     Returns:
         Topics ordered by id, the outlier topic (``-1``) first when present.
@@ -54,7 +56,8 @@ def build_topics(
     unique = documents.unique_rows
     texts = [documents.texts[i] for i in unique]
     unique_langs = [languages[i] for i in unique]
-    phrases = tokenize_many(texts, unique_langs)  # once: the naming pass re-uses it
+    if phrases is None:
+        phrases = tokenize_many(texts, unique_langs)  # once: the naming pass re-uses it
     keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS, phrases=phrases)
     name_words = _name_keywords(texts, labels, unique_langs, phrases)
 
@@ -190,7 +193,10 @@ def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None =
     clustering = dataclasses.replace(
         result.clustering, labels=labels, n_topics=len(np.unique(labels[labels >= 0]))
     )
-    return dataclasses.replace(result, clustering=clustering, topics=topics)
+    from pipeline.themes import themes_after_merge
+
+    merged = dataclasses.replace(result, clustering=clustering, topics=topics)
+    return themes_after_merge(merged, ids, target)
 
 
 def _is_custom(result: RunResult, topic: Topic) -> bool:

@@ -226,6 +226,19 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Theme:
+    """A group of topics: the overview level above topics (every topic belongs to one theme)."""
+
+    id: int
+    name: str
+    size: int
+    """Rows in the theme's topics, duplicates included."""
+    share: float
+    keywords: tuple[tuple[str, float], ...]
+    topic_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Ledger:
     """Every input row is accounted for: ``rows_clustered + sum(excluded.values()) == rows_read``."""
 
@@ -266,6 +279,8 @@ class RunResult:
     """Language code per row (``""`` for excluded rows)."""
     ledger: Ledger
     manifest: dict[str, Any]
+    themes: tuple[Theme, ...] = ()
+    """Themes over the topics (empty for runs saved before themes existed)."""
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""
@@ -277,3 +292,10 @@ class RunResult:
 
     def topic_names(self) -> dict[int, str]:
         return {t.id: t.name for t in self.topics}
+
+    def topic_themes(self) -> dict[int, int]:
+        """Topic id -> theme id (empty when the run has no themes)."""
+        return {topic: theme.id for theme in self.themes for topic in theme.topic_ids}
+
+    def theme_names(self) -> dict[int, str]:
+        return {t.id: t.name for t in self.themes}

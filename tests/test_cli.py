@@ -48,8 +48,27 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
     assert assignments["row"].astype(int).tolist() == list(range(len(source)))
     assert assignments["id"].tolist() == source["id"].tolist(), "input order and columns are kept"
     topics = pd.read_csv(report_dir / "topics.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert list(topics.columns) == ["topic_id", "name", "size", "share", "keywords", "examples", "languages"]
+    # Columns only grow: the first seven are the original contract, themes were added after them.
+    assert list(topics.columns) == [
+        "topic_id",
+        "name",
+        "size",
+        "share",
+        "keywords",
+        "examples",
+        "languages",
+        "theme_id",
+        "theme_name",
+    ]
     assert 4 <= len(topics) <= 40
+    # Every topic belongs to exactly one theme, and the theme's name is the one in assignments.
+    themed = topics[topics["topic_id"] != "-1"]
+    assert (themed["theme_id"] != "").all() and (themed["theme_name"] != "").all()
+    assert 2 <= themed["theme_id"].nunique() <= len(themed)
+    pairs = assignments[assignments["status"] == "ok"][["topic_id", "theme_id", "theme_name"]].drop_duplicates()
+    assert pairs["topic_id"].is_unique, "one theme per topic"
+    by_topic = dict(zip(topics["topic_id"], topics["theme_name"], strict=True))
+    assert all(by_topic[t] == n for t, n in zip(pairs["topic_id"], pairs["theme_name"], strict=True))
 
 
 @pytest.mark.slow

@@ -334,12 +334,12 @@ def test_json_export(result) -> None:
     assert "快递".encode() in data and b"\\u5feb" not in data, "UTF-8, not ASCII escapes"
     document = json.loads(data.decode("utf-8"))
     assert document["format"] == "feedback-topics/1"
-    assert set(document) == {"format", "run", "ledger", "topics", "assignments", "row_issues"}
+    assert set(document) == {"format", "run", "ledger", "topics", "themes", "assignments", "row_issues"}
     assert document["run"]["n_topics"] == 4 and isinstance(document["run"]["timings_s"]["load"], float)
     assert len(document["assignments"]) == result.documents.n_rows
     assert document["topics"][-1]["id"] == OUTLIER
     first = document["topics"][0]
-    assert set(first) == {"id", "name", "size", "share", "keywords", "examples", "languages"}
+    assert set(first) == {"id", "name", "size", "share", "keywords", "examples", "languages", "theme_id"}
     assert first["keywords"][0]["word"] and isinstance(first["keywords"][0]["weight"], float)
     for record, status in zip(document["assignments"], result.documents.status, strict=True):
         assert record["status"] == status
