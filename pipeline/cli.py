@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="write report.xlsx: auto = up to 250,000 rows (default), always, or never",
     )
+    run.add_argument(
+        "--no-language-centring",
+        action="store_true",
+        help="find topics in the model's own space (default: each language's offset is removed first)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -162,6 +167,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         seed=args.seed,
         umap_fit_rows=args.umap_fit_rows,
         use_cache=not args.no_cache,
+        centre_languages=not args.no_language_centring,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,

@@ -13,8 +13,10 @@ measured steps (``python bench/quality.py``; the figures are in ``bench/results/
    their best-connected neighbour. This removes the near-duplicate topics a plain K-Means makes.
 3. **Cut the merge tree.** The merged groups are joined bottom-up by Ward's criterion in the
    reduced space; the kept level is the finest one whose silhouette is within
-   :data:`SILHOUETTE_TOLERANCE` of the best level's. Differences smaller than that were within the
-   spread between seeds, so finer levels that score as well are kept rather than thrown away.
+   :data:`SILHOUETTE_TOLERANCE` (a share) of the best level's. Differences smaller than that were
+   within the spread between seeds, so finer levels that score as well are kept rather than thrown
+   away; on data without clear structure (low, flat silhouettes) the tolerance shrinks with the
+   score, so a structureless blob is not cut into its finest pieces.
 
 The same Ward tree (:func:`ward_tree`) gives the themes above the topics (:mod:`pipeline.themes`).
 """
@@ -46,8 +48,8 @@ Measured (USE-m, 3,000-5,000-row samples, three seeds): 0.05 under-splits intent
 topics for 150 intents), 0.15 and above leaves near-duplicates (banking77: 146 for 77).
 """
 SILHOUETTE_ROWS = 2_500
-SILHOUETTE_TOLERANCE = 0.03
-"""The finest cut whose silhouette is within this of the best cut's is kept (see module doc)."""
+SILHOUETTE_TOLERANCE = 0.05
+"""The finest cut whose silhouette is at least ``(1 - this) x`` the best cut's is kept (module doc)."""
 MIN_TOPICS = 4
 """Coarser cuts are not considered: the tree's top split (two blobs) can win on silhouette alone."""
 LEVELS = 40
@@ -117,14 +119,15 @@ def choose_topics(space: np.ndarray, *, vectors: np.ndarray | None = None, seed:
         params["k"] = k_connected
         return TopicChoice(labels=connected, reason="auto: the merged groups (no silhouette)", params=params)
     best_k = max(scores, key=lambda k: (scores[k], -k))
-    chosen = max(k for k, score in scores.items() if score >= scores[best_k] - SILHOUETTE_TOLERANCE)
+    floor = scores[best_k] - SILHOUETTE_TOLERANCE * abs(scores[best_k])
+    chosen = max(k for k, score in scores.items() if score >= floor)
     params["k"] = chosen
     params["k_silhouette"] = {str(k): round(v, 4) for k, v in sorted(scores.items())}
     if chosen == best_k:
         verdict = f"which had the best silhouette ({scores[chosen]:.3f})"
     else:
         verdict = (
-            f"the finest level whose silhouette ({scores[chosen]:.3f}) is within {SILHOUETTE_TOLERANCE} "
+            f"the finest level whose silhouette ({scores[chosen]:.3f}) is within {SILHOUETTE_TOLERANCE:.0%} "
             f"of the best ({scores[best_k]:.3f} at {best_k} topics)"
         )
     reason = (

@@ -110,10 +110,14 @@ def run(
         embeddings: Embeddings = embed_texts(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
+    structure = embeddings.vectors
+    centring: dict[str, Any] = {"method": "off"}
+    if config.centre_languages:
+        from pipeline.centring import centre_languages
+
+        structure, centring = centre_languages(embeddings.vectors, [languages[i] for i in unique])
     with _timed(timings, "reduce"):
-        reduction = reduce(
-            embeddings.vectors, seed=config.seed, fit_sample=config.umap_fit_rows, progress=report
-        )
+        reduction = reduce(structure, seed=config.seed, fit_sample=config.umap_fit_rows, progress=report)
     with _timed(timings, "cluster"):
         report("cluster", 0, 1)
         clustering = cluster(
@@ -123,7 +127,7 @@ def run(
             min_topic_size=config.min_topic_size,
             assign_outliers=config.assign_outliers,
             seed=config.seed,
-            vectors=embeddings.vectors,
+            vectors=structure,
         )
         report("cluster", 1, 1)
     with _timed(timings, "keywords"):
@@ -180,6 +184,7 @@ def run(
         "outlier_share": round(float((clustering.labels < 0).mean()), 4),
         "seed": config.seed,
         "reduce_params": reduction.params,
+        "language_centring": centring,
         "languages": dict(Counter(code for code in languages if code).most_common()),
         "config": _jsonable_config(config),
         "versions": _versions(),
