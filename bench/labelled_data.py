@@ -13,6 +13,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LABELLED: dict[str, tuple[str, str]] = {
     "banking77": ("banking77/banking77.csv", "label"),
     "clinc150": ("clinc150/clinc150.csv", "label"),
+    "cais": ("cais/cais.csv", "label"),
     "online_shopping_10_cats": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
     # m_absa: the 7 review domains (its 235 domain::aspect labels are sentence-level aspects).
     "m_absa": ("m_absa/m_absa_sample.csv", "domain"),
@@ -20,9 +21,23 @@ LABELLED: dict[str, tuple[str, str]] = {
 """Set name -> (CSV path under the data folder, label column)."""
 
 
+COARSE: dict[str, str] = {"clinc150": "domain"}
+"""Sets with a coarser label for the theme level: set name -> column (kept as ``coarse``)."""
+EXTRA: dict[str, tuple[str, ...]] = {"m_absa": ("lang",)}
+"""Other columns a benchmark reads, kept under their own names."""
+
+
 def read_labelled(name: str, data: Path = DATA) -> pd.DataFrame:
-    """One set as columns ``text`` and ``label``: blank texts dropped, each distinct text kept once."""
+    """One set as columns ``text`` and ``label`` (plus ``coarse`` and extras where the set has them):
+    blank texts dropped, each distinct text kept once; clinc150's out-of-scope queries are dropped."""
     path, label = LABELLED[name]
     frame = pd.read_csv(data / path, dtype=str, keep_default_na=False)
     frame = frame[frame["text"].str.strip() != ""].drop_duplicates("text")
-    return frame[["text", label]].rename(columns={label: "label"})
+    if "is_oos" in frame.columns:
+        frame = frame[frame["is_oos"] != "True"]
+    columns = {"text": "text", label: "label"}
+    if name in COARSE:
+        columns[COARSE[name]] = "coarse"
+    for extra in EXTRA.get(name, ()):
+        columns[extra] = extra
+    return frame[list(columns)].rename(columns=columns)

@@ -38,7 +38,9 @@ from bench.labelled_data import read_labelled  # noqa: E402
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.run import run  # noqa: E402
 
-DATASETS = ("banking77", "online_shopping_10_cats", "m_absa")
+DATASETS = ("banking77", "clinc150", "online_shopping_10_cats", "cais", "m_absa")
+ROWS = {"clinc150": 5000}
+"""Sample size per set where it differs from ``--rows`` (clinc150's 150 intents need 5,000)."""
 
 
 def scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -53,7 +55,14 @@ def scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 def sample(name: str, rows: int, seed: int) -> pd.DataFrame:
     frame = read_labelled(name)
+    rows = ROWS.get(name, rows)
     return frame.sample(n=min(rows, len(frame)), random_state=seed).reset_index(drop=True)
+
+
+def diversity(result: Any) -> float:
+    """Unique share of all topics' top-10 keywords (outliers left out)."""
+    words = [w for t in result.topics if t.id >= 0 for w, _ in t.keywords[:10]]
+    return round(len(set(words)) / max(len(words), 1), 3)
 
 
 def bertopic_labels(texts: list[str], vectors: np.ndarray, seed: int = 42) -> np.ndarray | None:
@@ -143,17 +152,38 @@ def _evaluate(
         "rows": len(unique),
         "true_k": k,
         "ours": scores(truth, result.clustering.labels),
+        "themes": _theme_scores(frame, result, unique),
+        "diversity": diversity(result),
         "kmeans_true_k": scores(
             truth, KMeans(n_clusters=k, random_state=seed, n_init=4).fit_predict(vectors)
         ),
         "seconds": round(elapsed, 1),
         "timings_s": result.manifest["timings_s"],
     }
+    if "lang" in frame.columns:
+        row["ami_vs_language"] = round(
+            float(adjusted_mutual_info_score(frame["lang"].to_numpy()[unique], result.clustering.labels)), 3
+        )
     if not args.no_bertopic:
         texts = [result.documents.texts[i] for i in unique]
         bt = bertopic_labels(texts, vectors, seed)
         row["bertopic_default"] = scores(truth, bt) if bt is not None else None
     return row, result
+
+
+def _theme_scores(frame: pd.DataFrame, result: Any, unique: np.ndarray) -> dict[str, Any]:
+    """Theme count, and AMI of the themes against the coarser labels where the set has them."""
+    theme_of = result.topic_themes()
+    themes = np.array([theme_of.get(int(t), -1) for t in result.clustering.labels])
+    out: dict[str, Any] = {"count": len({t for t in themes if t >= 0})}
+    if "coarse" in frame.columns:
+        coarse = frame["coarse"].to_numpy()[unique]
+        out["ami_vs_coarse"] = round(float(adjusted_mutual_info_score(coarse, themes)), 3)
+        out["true_coarse_k"] = len(np.unique(coarse))
+        k = out["true_coarse_k"]
+        flat = KMeans(n_clusters=k, random_state=0, n_init=4).fit_predict(result.embeddings.vectors)
+        out["kmeans_true_coarse_k_ami"] = round(float(adjusted_mutual_info_score(coarse, flat)), 3)
+    return out
 
 
 def _summarise(records: list[dict[str, Any]]) -> list[str]:
@@ -173,9 +203,21 @@ def _summarise(records: list[dict[str, Any]]) -> list[str]:
             ami, ari = (np.array([r[m] for r in runs]) for m in ("ami", "ari"))
             ks = [r["topics"] for r in runs]
             parts.append(
-                f"{method}: AMI {ami.mean():.3f}±{ami.std():.3f} ARI {ari.mean():.3f}±{ari.std():.3f} "
-                f"topics {min(ks)}-{max(ks)}"
+                f"{method}: AMI {ami.mean():.3f}±{ami.std():.3f} (spread {ami.max() - ami.min():.3f}) "
+                f"ARI {ari.mean():.3f}±{ari.std():.3f} topics {min(ks)}-{max(ks)} "
+                f"(spread {(max(ks) - min(ks)) / max(np.mean(ks), 1):.0%})"
             )
+        themes = [r["themes"] for r in rows if r.get("themes")]
+        if themes:
+            counts = [t["count"] for t in themes]
+            text = f"themes {min(counts)}-{max(counts)}"
+            coarse = [t["ami_vs_coarse"] for t in themes if "ami_vs_coarse" in t]
+            if coarse:
+                text += f", AMI vs coarse labels {np.mean(coarse):.3f}"
+            parts.append(text)
+        parts.append(f"diversity {np.mean([r['diversity'] for r in rows]):.3f}")
+        if all("ami_vs_language" in r for r in rows):
+            parts.append(f"AMI vs language {np.mean([r['ami_vs_language'] for r in rows]):.3f}")
         lines.append(f"{dataset} / {model} over {len(rows)} seeds: " + "; ".join(parts))
     return lines
 
@@ -190,6 +232,7 @@ def _print_row(row: dict[str, Any]) -> None:
     print(f"{'':24} {'':17} kmeans(true k={row['true_k']}): {fmt(row['kmeans_true_k'])}")
     if "bertopic_default" in row:
         print(f"{'':24} {'':17} bertopic default: {fmt(row['bertopic_default'])}")
+    print(f"{'':24} {'':17} themes: {row['themes']}, diversity {row['diversity']}", flush=True)
     print(f"{'':24} {'':17} {row['seconds']} s {row['timings_s']}", flush=True)
 
 

@@ -40,6 +40,7 @@ pages = {
         _page("run", ":material/play_circle:"),
     ],
     t("nav.section.explore"): [
+        _page("themes", ":material/account_tree:"),
         _page("topics", ":material/category:"),
         _page("map", ":material/scatter_plot:"),
         _page("search", ":material/search:"),

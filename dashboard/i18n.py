@@ -19,6 +19,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.data": {"en": "Data", "zh": "数据"},
     "nav.run": {"en": "Run", "zh": "运行"},
     "nav.topics": {"en": "Topics", "zh": "主题"},
+    "nav.themes": {"en": "Themes", "zh": "主题大类"},
     "nav.map": {"en": "Map", "zh": "地图"},
     "nav.search": {"en": "Search", "zh": "搜索"},
     "nav.trends": {"en": "Trends", "zh": "趋势"},
@@ -51,6 +52,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "role.language": {"en": "Language", "zh": "语言"},
     "role.id": {"en": "ID", "zh": "编号"},
     "role.topic": {"en": "Topic", "zh": "主题"},
+    "role.theme": {"en": "Theme", "zh": "大类"},
     # ---------------------------------------------------------------- data page
     "data.title": {"en": "Your feedback data", "zh": "反馈数据"},
     "data.intro": {
@@ -218,6 +220,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage.report": {"en": "Writing the report", "zh": "生成报告"},
     "stage.save": {"en": "Saving the run", "zh": "保存结果"},
     # ---------------------------------------------------------------- topics page
+    "themes.title": {"en": "Themes", "zh": "主题大类"},
+    "themes.intro": {
+        "en": "The overview above topics: each theme groups related topics. Pick one to see its topics.",
+        "zh": "主题之上的总览：每个大类汇集相关的主题。选择一个大类查看其主题。",
+    },
+    "themes.none": {
+        "en": "This run was saved before themes existed; run the analysis again to get them.",
+        "zh": "该运行保存于大类功能之前；重新运行分析即可得到大类。",
+    },
+    "themes.outliers": {"en": "Outliers", "zh": "离群"},
+    "themes.m_themes": {"en": "Themes", "zh": "大类数"},
+    "themes.col_n_topics": {"en": "Topics", "zh": "主题数"},
+    "themes.col_topics": {"en": "Its topics", "zh": "包含的主题"},
+    "themes.detail_title": {"en": "Topics of a theme", "zh": "大类中的主题"},
+    "themes.pick": {"en": "Theme", "zh": "大类"},
+    "themes.rename_title": {"en": "Rename a theme", "zh": "重命名大类"},
+    "themes.renamed": {"en": "Theme renamed and saved.", "zh": "大类已重命名并保存。"},
     "topics.title": {"en": "Topics", "zh": "主题"},
     "topics.intro": {
         "en": "What customers talk about. Rename topics in the table, merge related ones, and open any topic for detail.",
@@ -289,6 +308,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "每个点代表一条反馈，相似的反馈彼此靠近。用框选或套索选择区域即可列出其中的反馈。",
     },
     "map.colour_by": {"en": "Colour by", "zh": "着色依据"},
+    "map.labels_capped": {
+        "en": "Labels mark the {n} largest topics and the legend lists the largest; hover any point for its topic, or colour by theme for the overview.",
+        "zh": "标签只标出最大的 {n} 个主题，图例只列出最大的主题；悬停查看每个点的主题，或按大类着色查看总览。",
+    },
     "map.empty": {"en": "This run has no map points.", "zh": "此运行没有可显示的点。"},
     "map.sampled": {
         "en": "Drawing {drawn} of {total} points for speed; selections always count every point.",

@@ -208,8 +208,8 @@ def map_points(result: RunResult, *, columns: Sequence[str] = ()) -> pd.DataFram
     """Every row that has map coordinates (clustered rows and their duplicates).
 
     Returns:
-        Columns ``row``, ``x``, ``y``, ``topic_id``, ``topic``, ``language``, ``text`` and the
-        requested input columns, in row order.
+        Columns ``row``, ``x``, ``y``, ``topic_id``, ``topic``, ``language``, ``text``, ``theme_id``,
+        ``theme`` (``-1`` / empty without themes) and the requested input columns, in row order.
     """
     coords = result.row_coords()
     labels = result.row_labels()
@@ -226,6 +226,10 @@ def map_points(result: RunResult, *, columns: Sequence[str] = ()) -> pd.DataFram
             "text": _texts(result).iloc[rows].to_numpy(),
         }
     )
+    theme_of = result.topic_themes()
+    theme_names = result.theme_names()
+    frame["theme_id"] = np.array([theme_of.get(int(t), OUTLIER) for t in labels[rows]], dtype=np.int64)
+    frame["theme"] = [theme_names.get(int(t), "") for t in frame["theme_id"]]
     for column in columns:
         if column in result.table.columns and column not in frame.columns:
             frame[column] = result.table[column].iloc[rows].to_numpy()
@@ -513,9 +517,10 @@ def growing_topics(
 def apply_edits(result: RunResult, edits: Sequence[Mapping[str, Any]]) -> RunResult:
     """Replay an analyst's edit log (renames and merges, in order) onto a run.
 
-    Each edit is ``{"op": "rename", "topic_id": 3, "name": "Delivery"}`` or
+    Each edit is ``{"op": "rename", "topic_id": 3, "name": "Delivery"}``,
     ``{"op": "merge", "topic_ids": [2, 5], "name": "Refunds"}`` (``name`` may be empty to keep
-    the generated one). Undo is replaying the log without its last entry.
+    the generated one) or ``{"op": "rename_theme", "theme_id": 1, "name": "Logistics"}``. Undo is
+    replaying the log without its last entry.
 
     Raises:
         ConfigError: On an unknown operation or a topic that no longer exists.
@@ -529,6 +534,10 @@ def apply_edits(result: RunResult, edits: Sequence[Mapping[str, Any]]) -> RunRes
         elif op == "merge":
             ids = [int(i) for i in edit["topic_ids"]]
             result = topic_ops.merge_topics(result, ids, str(edit.get("name") or "") or None)
+        elif op == "rename_theme":
+            from pipeline.themes import rename_theme
+
+            result = rename_theme(result, int(edit["theme_id"]), str(edit["name"]))
         else:
             raise ConfigError(f"Unknown edit operation {op!r}.", code="edit")
     return result

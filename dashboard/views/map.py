@@ -15,10 +15,15 @@ import streamlit as st
 from dashboard import state, ui
 from dashboard.i18n import t
 from pipeline import analysis
+from pipeline.explore import themes as theme_views
 from pipeline.types import OUTLIER
 
 MAX_DRAWN = 30_000
 OUTLIER_COLOUR = "#C5CAD3"
+MAX_LABELS = 15
+"""Only the largest topics get a label on the map (more overlap at any zoom)."""
+MAX_LEGEND = 20
+"""Topics beyond the largest ones are drawn without a legend entry, so the legend fits."""
 
 
 @st.cache_data(scope="session", max_entries=4, show_spinner=False)
@@ -38,12 +43,13 @@ def _figure(
     template = "<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{customdata[2]}<extra></extra>"
     fig = go.Figure()
     marker = {"size": 5 if len(sub) > 5000 else 7, "opacity": 0.75}
-    if colour_by == "topic":
-        order = sub.groupby("topic_id").size().sort_values(ascending=False).index
-        for position, topic_id in enumerate(order):
-            mask = (sub["topic_id"] == topic_id).to_numpy()
-            colour = OUTLIER_COLOUR if topic_id == OUTLIER else ui.PALETTE[position % len(ui.PALETTE)]
-            name = t("topics.outliers") if topic_id == OUTLIER else sub["topic"].to_numpy()[mask][0]
+    if colour_by in ("topic", "theme"):
+        id_column, name_column = ("topic_id", "topic") if colour_by == "topic" else ("theme_id", "theme")
+        order = sub.groupby(id_column).size().sort_values(ascending=False).index
+        for position, group_id in enumerate(order):
+            mask = (sub[id_column] == group_id).to_numpy()
+            colour = OUTLIER_COLOUR if group_id == OUTLIER else ui.PALETTE[position % len(ui.PALETTE)]
+            name = t("topics.outliers") if group_id == OUTLIER else sub[name_column].to_numpy()[mask][0]
             fig.add_trace(
                 go.Scattergl(
                     x=sub["x"].to_numpy()[mask],
@@ -53,6 +59,7 @@ def _figure(
                     marker={**marker, "color": colour},
                     customdata=custom[mask],
                     hovertemplate=template,
+                    showlegend=position < MAX_LEGEND or group_id == OUTLIER,
                 )
             )
     elif colour_by in ("rating", "date") and column:
@@ -187,11 +194,14 @@ def render() -> None:
     result = ui.require_result()
     current = state.open_run()
     roles = analysis.recognise_columns(list(result.table.columns), text_column=result.documents.text_column)
-    options = ["topic", "language"] + [r for r in ("rating", "date") if r in roles]
+    options = (["theme"] if result.themes else []) + ["topic", "language"]
+    options += [r for r in ("rating", "date") if r in roles]
+    n_topics = sum(1 for tp in result.topics if tp.id != OUTLIER)
     colour_by = st.segmented_control(
         t("map.colour_by"),
         options,
-        default="topic",
+        # Many topics: start from the theme overview (fewer colours, labels that do not overlap).
+        default="theme" if result.themes and n_topics > MAX_LEGEND else "topic",
         required=True,
         key="w_colour_by",
         format_func=lambda o: t(f"role.{o}"),
@@ -204,7 +214,15 @@ def render() -> None:
     drawn = analysis.sample_points(len(points), max_points=MAX_DRAWN, seed=0)
     if len(drawn) < len(points):
         st.caption(t("map.sampled", drawn=ui.fmt_int(len(drawn)), total=ui.fmt_int(len(points))))
-    centres = analysis.topic_centres(result)
+    if colour_by == "theme":
+        centres = theme_views.theme_centres(result)
+    else:
+        sizes = {tp.id: tp.size for tp in result.topics}
+        centres = analysis.topic_centres(result)
+        if len(centres) > MAX_LABELS:
+            centres = centres.assign(_size=centres["topic_id"].map(sizes)).nlargest(MAX_LABELS, "_size")
+        if n_topics > MAX_LABELS and colour_by == "topic":
+            st.caption(t("map.labels_capped", n=MAX_LABELS))
     fig = _figure(points, drawn, colour_by, roles.get(colour_by), centres)
     key = f"w_map_{current.run_id}_{len(current.edits)}"
     st.plotly_chart(
