@@ -36,10 +36,9 @@ OVER_MAX = 400
 """At most this many groups in the over-clustering."""
 OVER_ROWS_PER_GROUP = 15
 """Over-clustering aims at groups of about this many (sampled) texts."""
-FIT_ROWS = 25_000
-"""The over-clustering is fitted on at most this many rows; the rest join the nearest centre."""
 GRAPH_ROWS = 10_000
-"""The neighbour graph is built on at most this many (seeded, sampled) rows."""
+"""The over-clustering and the neighbour graph use at most this many (seeded, sampled) rows; every
+other row joins its nearest over-cluster centre."""
 GRAPH_NEIGHBOURS = 15
 MERGE_THRESHOLD = 0.1
 """Groups whose shared neighbour edges reach this share of their volumes are merged.
@@ -84,7 +83,7 @@ def choose_topics(space: np.ndarray, *, vectors: np.ndarray | None = None, seed:
     graph_rows = np.sort(rng.choice(n, GRAPH_ROWS, replace=False)) if n > GRAPH_ROWS else np.arange(n)
     k_over = int(min(OVER_MAX, max(min(20, n // 2), len(graph_rows) // OVER_ROWS_PER_GROUP)))
     k_over = max(2, min(k_over, n))
-    over = _over_cluster(space, k_over, seed=seed)
+    over = _over_cluster(space, k_over, fit_rows=graph_rows, seed=seed)
 
     source = space if vectors is None else np.asarray(vectors, dtype=np.float32)
     graph = knn_graph(source[graph_rows], k=GRAPH_NEIGHBOURS)
@@ -145,15 +144,17 @@ def knn_graph(vectors: np.ndarray, *, k: int = GRAPH_NEIGHBOURS) -> sparse.csr_m
     k = int(min(k, n - 1))
     if k < 1:
         return sparse.csr_matrix((n, n))
+    import torch
+
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit = vectors / np.where(norms > 0, norms, 1.0)
+    unit = torch.from_numpy(np.ascontiguousarray(vectors / np.where(norms > 0, norms, 1.0)))
     neighbours = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, 2048):
-        sims = unit[start : start + 2048] @ unit.T
-        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        neighbours[start : start + len(sims)] = part
+    for start in range(0, n, 4096):
+        sims = unit[start : start + 4096] @ unit.T
+        own = torch.arange(len(sims))
+        sims[own, own + start] = -torch.inf  # never its own neighbour
+        neighbours[start : start + len(sims)] = torch.topk(sims, k, dim=1).indices.numpy()
     rows = np.repeat(np.arange(n), k)
     graph = sparse.csr_matrix((np.ones(n * k), (rows, neighbours.reshape(-1))), shape=(n, n))
     return ((graph + graph.T) > 0).astype(np.float64).tocsr()
@@ -279,26 +280,15 @@ def ward_tree(space: np.ndarray, groups: np.ndarray, *, levels: list[int]) -> di
     return cuts
 
 
-def _over_cluster(space: np.ndarray, k: int, *, seed: int) -> np.ndarray:
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+def _over_cluster(space: np.ndarray, k: int, *, fit_rows: np.ndarray, seed: int) -> np.ndarray:
+    """K-Means fitted on ``fit_rows``; every row takes its nearest centre (ids 0..k'-1)."""
+    from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
-    n = len(space)
-    rng = np.random.default_rng(seed)
-    fit = np.sort(rng.choice(n, FIT_ROWS, replace=False)) if n > FIT_ROWS else np.arange(n)
     with threadpool_limits(limits=1):
-        model: Any = (
-            KMeans(n_clusters=k, random_state=seed, n_init=1)
-            if len(fit) <= 50_000
-            else MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=1, batch_size=8192)
-        )
-        model.fit(space[fit])
-    centres = model.cluster_centers_
-    labels = np.empty(n, dtype=np.int64)
-    for start in range(0, n, 65_536):
-        chunk = space[start : start + 65_536]
-        d2 = (chunk**2).sum(1)[:, None] - 2 * chunk @ centres.T + (centres**2).sum(1)[None, :]
-        labels[start : start + len(chunk)] = d2.argmin(axis=1)
+        model = KMeans(n_clusters=k, random_state=seed, n_init=1).fit(space[fit_rows])
+    with threadpool_limits(limits=None if len(space) >= 200_000 else 1):
+        labels = model.predict(space) if len(fit_rows) < len(space) else model.labels_
     return np.unique(labels, return_inverse=True)[1].astype(np.int64)
 
 
