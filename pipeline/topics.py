@@ -190,8 +190,13 @@ def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None =
     topics = build_topics(
         result.documents, labels, result.embeddings.vectors, languages=result.languages, names=custom
     )
+    n_topics = len(np.unique(labels[labels >= 0]))
+    base_reason = result.clustering.reason.split("; then merged by the analyst", 1)[0]
     clustering = dataclasses.replace(
-        result.clustering, labels=labels, n_topics=len(np.unique(labels[labels >= 0]))
+        result.clustering,
+        labels=labels,
+        n_topics=n_topics,
+        reason=f"{base_reason}; then merged by the analyst to {n_topics} topics",
     )
     from pipeline.themes import themes_after_merge
 

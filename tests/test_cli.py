@@ -65,7 +65,9 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
     themed = topics[topics["topic_id"] != "-1"]
     assert (themed["theme_id"] != "").all() and (themed["theme_name"] != "").all()
     assert 2 <= themed["theme_id"].nunique() <= len(themed)
-    pairs = assignments[assignments["status"] == "ok"][["topic_id", "theme_id", "theme_name"]].drop_duplicates()
+    pairs = assignments[assignments["status"] == "ok"][
+        ["topic_id", "theme_id", "theme_name"]
+    ].drop_duplicates()
     assert pairs["topic_id"].is_unique, "one theme per topic"
     by_topic = dict(zip(topics["topic_id"], topics["theme_name"], strict=True))
     assert all(by_topic[t] == n for t, n in zip(pairs["topic_id"], pairs["theme_name"], strict=True))

@@ -100,3 +100,13 @@ def test_merging_topics_keeps_every_topic_in_one_theme() -> None:
     assert set(theme_of) == {t.id for t in merged.topics}
     assert theme_of[1] == 0, "the merged topic keeps the theme of the topic it was merged into"
     assert sum(th.size for th in merged.themes) == sum(t.size for t in merged.topics)
+
+
+def test_the_reason_for_the_topic_count_stays_true_after_merges() -> None:
+    from pipeline.topics import merge_topics
+
+    result = _with_themes()
+    twice = merge_topics(merge_topics(result, [0, 1]), [0, 2])
+    assert twice.clustering.n_topics == 2
+    assert twice.clustering.reason.endswith("then merged by the analyst to 2 topics")
+    assert twice.clustering.reason.count("merged by the analyst") == 1
