@@ -7,6 +7,7 @@ the same ids; ``-1`` marks HDBSCAN outliers.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 
@@ -139,3 +140,34 @@ def _renumber_by_size(labels: np.ndarray) -> np.ndarray:
     lookup = np.full(int(labels.max(initial=-1)) + 2, -1, dtype=np.int64)
     lookup[order + 1] = np.arange(len(order))
     return lookup[labels + 1]
+
+
+def merge_duplicate_topics(
+    clustering: Clustering, *, vectors: np.ndarray, phrases: Any, languages: Any
+) -> Clustering:
+    """Merge topics that say the same thing (near centres, most top-10 keywords shared).
+
+    See :func:`pipeline.granularity.merge_keyword_duplicates`; ids are renumbered by size again and
+    the reason says how many were merged.
+    """
+    from pipeline.granularity import KEYWORD_OVERLAP, merge_keyword_duplicates
+    from pipeline.keywords import bigram_mask
+
+    merge = merge_keyword_duplicates(
+        clustering.labels, vectors=vectors, phrases=phrases, bigrams=bigram_mask(languages)
+    )
+    if not merge.merged:
+        return clustering
+    labels = _renumber_by_size(merge.labels)
+    n_found = len(np.unique(labels[labels >= 0]))
+    params = {
+        **clustering.params,
+        "k": n_found,
+        "keyword_merges": [list(m) for m in merge.merged],
+        "keyword_overlap": KEYWORD_OVERLAP,
+    }
+    reason = (
+        f"{clustering.reason}; {len(merge.merged)} of them said the same thing as a neighbour (at least "
+        f"{KEYWORD_OVERLAP:.0%} of their top-10 keywords shared) and were merged, leaving {n_found} topics"
+    )
+    return Clustering(labels=labels, method=clustering.method, n_topics=n_found, params=params, reason=reason)

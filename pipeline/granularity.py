@@ -18,6 +18,9 @@ measured steps (``python bench/quality.py``; the figures are in ``bench/results/
    away; on data without clear structure (low, flat silhouettes) the tolerance shrinks with the
    score, so a structureless blob is not cut into its finest pieces.
 
+4. **Merge what says the same thing** (:func:`merge_keyword_duplicates`, after keywords exist):
+   neighbouring topics that share most of their top keywords are one topic said twice.
+
 The same Ward tree (:func:`ward_tree`) gives the themes above the topics (:mod:`pipeline.themes`).
 """
 
@@ -303,3 +306,80 @@ def _silhouettes(sample: np.ndarray, labelings: dict[int, np.ndarray]) -> dict[i
         if 2 <= len(np.unique(labels)) < len(sample):
             out[k] = float(silhouette_score(distances, labels, metric="precomputed"))
     return out
+
+
+KEYWORD_OVERLAP = 0.3
+"""Two topics among each other's :data:`NEAREST_CENTRES` nearest (by centre) whose top-10 keywords
+share at least this share are one topic said twice, and are merged. Measured (USE-m, seed 42):
+waimai_10k 146 -> 121 topics, keyword diversity 0.745 -> 0.806; banking77 79 -> 67 topics, AMI
+0.672 -> 0.675; clinc150 132 -> 125, AMI 0.848 -> 0.841; online_shopping 11 -> 10, AMI 0.580 ->
+0.594. At 0.5 almost nothing merged (waimai diversity 0.752); 0.4 sat between."""
+NEAREST_CENTRES = 3
+
+
+@dataclass(frozen=True)
+class KeywordMerge:
+    """Topics merged because they say the same thing, and the pairs that decided it."""
+
+    labels: np.ndarray
+    merged: tuple[tuple[int, int, float], ...]
+    """(kept topic, merged topic, keyword overlap) per merge, in order, in the input's ids."""
+
+
+def merge_keyword_duplicates(
+    labels: np.ndarray,
+    *,
+    vectors: np.ndarray,
+    phrases: Any,
+    bigrams: np.ndarray | None = None,
+    overlap: float = KEYWORD_OVERLAP,
+) -> KeywordMerge:
+    """Merge topics that are near in the embedding space and share most of their keywords.
+
+    Args:
+        labels: Topic per text (``-1`` outliers are left alone).
+        vectors: The embeddings (aligned with ``labels``).
+        phrases: ``tokenize_many`` of the texts.
+        bigrams: Per text, whether adjacent words may form bigrams (as in keyword extraction).
+        overlap: Share of the top-10 keywords two topics must share.
+
+    Returns:
+        The merged labels (ids of kept topics unchanged) and the merges made.
+    """
+    from pipeline.keywords import TermMatrix
+
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    terms = TermMatrix(phrases, bigrams=bigrams)
+    merges: list[tuple[int, int, float]] = []
+    vectors = np.asarray(vectors, dtype=np.float32)
+    for _ in range(len(np.unique(labels))):
+        topics = [int(t) for t in np.unique(labels) if t >= 0]
+        if len(topics) < 3:
+            break
+        keywords = terms.keywords(labels, top_n=10)
+        words = {t: {w for w, _ in keywords.get(t, [])} for t in topics}
+        centres = np.stack([vectors[labels == t].mean(axis=0) for t in topics])
+        centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        sims = centres @ centres.T
+        np.fill_diagonal(sims, -np.inf)
+        nearest = np.argsort(-sims, axis=1)[:, :NEAREST_CENTRES]
+        candidates: list[tuple[float, float, int, int]] = []
+        for i, a in enumerate(topics):
+            for j in nearest[i]:
+                b = topics[int(j)]
+                if not words[a] or not words[b]:
+                    continue
+                shared = len(words[a] & words[b]) / min(len(words[a]), len(words[b]))
+                if shared >= overlap:
+                    candidates.append((shared, float(sims[i, j]), min(a, b), max(a, b)))
+        if not candidates:
+            break
+        # Each round merges disjoint pairs, best first; keywords are re-ranked between rounds.
+        taken: set[int] = set()
+        for shared, _, keep, gone in sorted(set(candidates), reverse=True):
+            if keep in taken or gone in taken:
+                continue
+            taken.update((keep, gone))
+            labels[labels == gone] = keep
+            merges.append((keep, gone, round(shared, 3)))
+    return KeywordMerge(labels=labels, merged=tuple(merges))

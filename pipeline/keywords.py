@@ -80,7 +80,7 @@ def extract_keywords(
     if phrases is None:
         phrases = tokenize_many(texts, languages)
     tokenized = time.perf_counter()
-    bigrams = np.array([language not in _NO_BIGRAMS for language in languages], dtype=bool)
+    bigrams = bigram_mask(languages)
     result = keywords_from_phrases(phrases, labels, bigrams=bigrams, top_n=top_n)
     logger.info(
         "keywords for %d texts in %d topics: tokenise %.1fs, c-TF-IDF %.1fs",
@@ -90,6 +90,11 @@ def extract_keywords(
         time.perf_counter() - tokenized,
     )
     return result
+
+
+def bigram_mask(languages: Sequence[str]) -> np.ndarray:
+    """Per text, whether adjacent words may form bigrams (not for Chinese, Japanese, Thai...)."""
+    return np.array([language not in _NO_BIGRAMS for language in languages], dtype=bool)
 
 
 def keywords_from_phrases(
@@ -283,3 +288,36 @@ def _variant(a: str, b: str) -> bool:
 
 def _is_cjk(word: str) -> bool:
     return any("\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" for ch in word)
+
+
+class TermMatrix:
+    """The pruned text x term matrix of a corpus, built once, for ranking keywords of many labellings.
+
+    :func:`keywords_from_phrases` rebuilds the matrix on every call; code that re-ranks keywords
+    after each of many small label changes (merging duplicate topics) builds it once here.
+    """
+
+    def __init__(self, phrases: Sequence[Sequence[Sequence[str]]], *, bigrams: np.ndarray | None = None):
+        matrix, terms, is_bigram = _document_terms(phrases, bigrams)
+        if matrix.shape[1]:
+            matrix, terms, is_bigram = _prune(matrix, terms, is_bigram)
+        self.matrix = matrix
+        self.terms = terms
+        self.is_bigram = is_bigram
+
+    def keywords(self, labels: np.ndarray, *, top_n: int = 10) -> dict[int, list[tuple[str, float]]]:
+        """As :func:`keywords_from_phrases` for ``labels`` over the same texts."""
+        labels = np.asarray(labels).astype(np.int64, copy=False)
+        topic_ids = np.unique(labels)
+        result: dict[int, list[tuple[str, float]]] = {int(t): [] for t in topic_ids}
+        if self.matrix.shape[1] == 0 or len(labels) == 0:
+            return result
+        rows = np.searchsorted(topic_ids, labels)
+        membership = sparse.csr_matrix(
+            (np.ones(len(labels), dtype=np.float64), (rows, np.arange(len(labels)))),
+            shape=(len(topic_ids), len(labels)),
+        )
+        scores = _ctfidf((membership @ self.matrix).tocsr())
+        for row, topic in enumerate(topic_ids):
+            result[int(topic)] = _select(scores, row, self.terms, self.is_bigram, top_n)
+        return result

@@ -118,6 +118,9 @@ def run(
         structure, centring = centre_languages(embeddings.vectors, [languages[i] for i in unique])
     with _timed(timings, "reduce"):
         reduction = reduce(structure, seed=config.seed, fit_sample=config.umap_fit_rows, progress=report)
+    with _timed(timings, "keywords"):
+        unique_langs = [languages[i] for i in unique]
+        phrases = tokenize_many(unique_texts, unique_langs)  # once: merges, keywords, names, themes
     with _timed(timings, "cluster"):
         report("cluster", 0, 1)
         clustering = cluster(
@@ -129,11 +132,15 @@ def run(
             seed=config.seed,
             vectors=structure,
         )
+        if config.clusterer == "kmeans" and config.n_topics is None:
+            from pipeline.cluster import merge_duplicate_topics
+
+            clustering = merge_duplicate_topics(
+                clustering, vectors=structure, phrases=phrases, languages=unique_langs
+            )
         report("cluster", 1, 1)
     with _timed(timings, "keywords"):
         report("keywords", 0, 1)
-        unique_langs = [languages[i] for i in unique]
-        phrases = tokenize_many(unique_texts, unique_langs)
         topics = build_topics(
             documents, clustering.labels, embeddings.vectors, languages=languages, phrases=phrases
         )

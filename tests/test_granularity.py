@@ -129,3 +129,23 @@ def test_language_centring_moves_language_means_together_and_leaves_one_language
     assert np.allclose(np.linalg.norm(centred, axis=1), 1.0, atol=1e-5)
     same, params = centre_languages(vectors, ["en"] * 190 + ["fr"] * 10)
     assert same is vectors and params["languages"] == []
+
+
+def test_topics_that_share_their_keywords_and_sit_together_are_merged() -> None:
+    from pipeline.granularity import merge_keyword_duplicates
+    from pipeline.tokenize import tokenize_many
+
+    rng = np.random.default_rng(0)
+    late = ["delivery was late again", "late delivery, courier slow", "slow courier and late delivery"]
+    refund = ["refund never arrived", "still waiting for my refund money", "refund request ignored"]
+    app = ["the app crashes at login", "app keeps crashing", "login screen crash in the app"]
+    texts = (late * 10) + (late * 10) + (refund * 10) + (app * 10)
+    labels = np.repeat([0, 1, 2, 3], 30)  # topics 0 and 1 say the same thing
+    centres = rng.normal(size=(4, 16))
+    centres[1] = centres[0] + 0.05
+    vectors = (centres[labels] + rng.normal(scale=0.05, size=(120, 16))).astype(np.float32)
+    phrases = tokenize_many(texts, ["en"] * len(texts))
+    merged = merge_keyword_duplicates(labels, vectors=vectors, phrases=phrases)
+    assert len(np.unique(merged.labels)) == 3
+    assert merged.merged[0][:2] == (0, 1)
+    assert (merged.labels[60:] == labels[60:]).all(), "distinct topics are left alone"
