@@ -54,8 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.labelled_data import read_labelled  # noqa: E402
+from pipeline import tokenize as tokenize_module  # noqa: E402
 from pipeline.config import RunConfig  # noqa: E402
-from pipeline.keywords import extract_keywords  # noqa: E402
+from pipeline.keywords import extract_keywords, keywords_from_phrases  # noqa: E402
 from pipeline.run import run  # noqa: E402
 
 _CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -153,6 +154,60 @@ def duplicate_groups(keyword_lists: list[list[str]], shared: int = 5) -> tuple[i
     return pairs, sorted({find(i) for i in range(n)})
 
 
+def _counts(lists: list[list[str]]) -> dict[str, Any]:
+    slots = [k for keywords in lists for k in keywords if is_fragment(k)]
+    single = [k for k in slots if len(k) == 1]
+    return {
+        "fragments": len(slots),
+        "fragments_single_character": len(single),
+        "fragments_multi_character": len(slots) - len(single),
+        "diversity": diversity(lists),
+    }
+
+
+def compare_segmenters(texts: list[str], languages: list[str], labels: np.ndarray) -> dict[str, Any]:
+    """Keywords of the same topics from each Chinese segmentation candidate."""
+    jieba_tokenizer = tokenize_module._jieba()
+    original = tokenize_module._segment_chinese
+
+    def hmm(text: str) -> list[str | None]:
+        return [w for w in jieba_tokenizer.lcut(text, HMM=True) if not w.isspace()]
+
+    variants: dict[str, Any] = {}
+    candidates = {
+        "jieba dictionary, per text (tokenize_phrases)": lambda: [
+            tokenize_module.tokenize_phrases(t, language=lang)
+            for t, lang in zip(texts, languages, strict=True)
+        ],
+        "jieba HMM new words, per text": None,
+        "product: dictionary + batch-learned words (tokenize_many)": lambda: tokenize_module.tokenize_many(
+            texts, languages, n_jobs=1
+        ),
+    }
+    for name, make in candidates.items():
+        start = time.perf_counter()
+        if make is None:
+            tokenize_module._segment_chinese = hmm  # type: ignore[assignment]
+            try:
+                phrases = [
+                    tokenize_module.tokenize_phrases(t, language=lang)
+                    for t, lang in zip(texts, languages, strict=True)
+                ]
+            finally:
+                tokenize_module._segment_chinese = original
+        else:
+            phrases = make()
+        seconds = time.perf_counter() - start
+        keywords = keywords_from_phrases(phrases, labels, top_n=TOP)
+        lists = [[k for k, _ in keywords[t]] for t in sorted(keywords) if t >= 0]
+        variants[name] = {
+            **_counts(lists),
+            "fragment_list": sorted({k for ks in lists for k in ks if is_fragment(k)}),
+            "tokenise_s": round(seconds, 2),
+        }
+    return variants
+
+
 def load(name: str, rows: int, seed: int) -> pd.DataFrame:
     frame = read_labelled(name)
     if rows and rows < len(frame):
@@ -177,6 +232,7 @@ def evaluate(name: str, frame: pd.DataFrame, *, true_labels: bool) -> dict[str, 
         "fragments": slots,
         "fragment_share": round(slots / max(sum(map(len, lists)), 1), 4),
         "fragment_list": fragments,
+        **{k: v for k, v in _counts(lists).items() if k.startswith("fragments_")},
         "fragments_strict": sum(1 for keywords in lists for k in keywords if is_fragment(k, strict=True)),
         "fragment_list_strict": strict,
         "diversity": diversity(lists),
@@ -187,11 +243,12 @@ def evaluate(name: str, frame: pd.DataFrame, *, true_labels: bool) -> dict[str, 
         "run_s": round(seconds, 1),
         "timings_s": result.manifest["timings_s"],
     }
+    texts = [result.documents.texts[i] for i in result.documents.unique_rows]
+    langs = [result.languages[i] for i in result.documents.unique_rows]
+    out["segmenters_same_topics"] = compare_segmenters(texts, langs, result.clustering.labels)
     if true_labels:
-        texts = [result.documents.texts[i] for i in result.documents.unique_rows]
         by_text = dict(zip(frame["text"], frame["label"], strict=True))
         codes, labels = np.unique([by_text.get(t, "") for t in texts], return_inverse=True)
-        langs = [result.languages[i] for i in result.documents.unique_rows]
         true = extract_keywords(texts, labels, languages=langs, top_n=TOP)
         true_lists = [[k for k, _ in true[i]] for i in sorted(true)]
         out["true_label_classes"] = len(codes)
@@ -228,7 +285,17 @@ def main() -> int:
                 f"{'':<24} true labels: {r['true_label_classes']} classes, diversity "
                 f"{r['true_label_diversity']:.3f}, fragments {r['true_label_fragments']}"
             )
-        print(f"{'':<24} fragments: {' '.join(r['fragment_list']) or '-'}")
+        print(
+            f"{'':<24} fragments: {' '.join(r['fragment_list']) or '-'} "
+            f"(single characters {r['fragments_single_character']}, "
+            f"multi-character strings no dictionary lists {r['fragments_multi_character']})"
+        )
+        for variant, v in r["segmenters_same_topics"].items():
+            print(
+                f"{'':<24} same topics, {variant}: fragments {v['fragments']} "
+                f"(single {v['fragments_single_character']}), diversity {v['diversity']:.3f}, "
+                f"tokenise {v['tokenise_s']} s: {' '.join(v['fragment_list'])}"
+            )
         print(
             f"{'':<24} strict judge (single characters: HSK 2.0 only): {r['fragments_strict']}: "
             f"{' '.join(r['fragment_list_strict']) or '-'}"
