@@ -312,3 +312,16 @@ def test_english_function_words_never_leak(language: str) -> None:
     tokens = tokenize("my order to the hotel and my refund of the app", language=language)
     assert not {"my", "to", "the", "and", "of"} & set(tokens)
     assert {"order", "hotel", "refund", "app"} <= set(tokens)
+
+
+def test_japanese_parallel_tokenisation_equals_sequential(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [
+        line.split("\t")[0]
+        for line in (REPO / "bench" / "data" / "japanese_lemmas.tsv").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    texts = [f"{row}{i}" for i, row in enumerate(rows * 4)]
+    sequential = tokenize_many(texts, ["ja"] * len(texts), n_jobs=1)
+    monkeypatch.setattr(tokenize_module, "_PARALLEL_MIN_CHARS", 0)
+    assert tokenize_many(texts, ["ja"] * len(texts), n_jobs=2) == sequential
+    assert any("降る" in phrase for phrases in sequential for phrase in phrases)
