@@ -761,7 +761,7 @@ _MERGE_ROUNDS = 4
 # in nats): 员 after 配送/送餐/快递 is bound; 慢 after 太/很/送餐/速度/... is a word of its own.
 _BOUND_ATTACHED_SHARE = 0.8
 _BOUND_MAX_ENTROPY = 1.5
-_BOUND_MIN_COUNT = 5
+_BOUND_MIN_COUNT = 2
 # Statistics come from every text of a batch of up to _LEARN_MIN texts, else from an evenly spaced
 # tenth of it, at most _LEARN_MAX texts: 1M rows cost about 3% more than dictionary segmentation.
 _LEARN_MIN = 10_000
@@ -847,9 +847,8 @@ def _learn_chinese_words(segments: Sequence[Sequence[str | None]]) -> _ChineseWo
 
     bound, joins = _bound_characters(unit_count, pair_count, stops)
     starts: dict[str, list[tuple[str, ...]]] = {}
-    for word in pieces:
-        if unit_count[word] >= _MERGE_MIN_COUNT:
-            starts.setdefault(pieces[word][0], []).append(pieces[word])
+    for sequence in pieces.values():  # every piece once joined (眉州 of 眉州东坡 too) is a word
+        starts.setdefault(sequence[0], []).append(sequence)
     for a, b in joins:  # a bound character joins the words it is bound to (配送+员, 快递+员)
         if joinable(a) and joinable(b) and len(a) + len(b) <= _MAX_CJK_TOKEN_CHARS:
             sequence = pieces.get(a, (a,)) + pieces.get(b, (b,))
