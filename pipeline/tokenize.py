@@ -802,9 +802,13 @@ def _learn_chinese_words(segments: Sequence[Sequence[str | None]]) -> _ChineseWo
         return len(word) == 1 or word in pieces
 
     unit_count: Counter[str] = Counter(chain.from_iterable(units))
-    # Only pairs with a single character can join or bind (later rounds add the joined pieces').
+    # Only pairs with a single character that is not a stop word can join or bind (later rounds
+    # add the pairs of the joined pieces).
     pair_count: Counter[tuple[str, str]] = Counter(
-        pair for unit in units for pair in pairwise(unit) if len(pair[0]) == 1 or len(pair[1]) == 1
+        (a, b)
+        for unit in units
+        for a, b in pairwise(unit)
+        if (len(a) == 1 and a not in stops) or (len(b) == 1 and b not in stops)
     )
     candidates: Iterable[tuple[str, str]] = list(pair_count)
     for _ in range(_MERGE_ROUNDS):
