@@ -762,6 +762,7 @@ _MERGE_ROUNDS = 4
 _BOUND_ATTACHED_SHARE = 0.8
 _BOUND_MAX_ENTROPY = 1.5
 _BOUND_MIN_COUNT = 2
+_BOUND_ENTROPY_COUNT = 8
 # Statistics come from every text of a batch of up to _LEARN_MIN texts, else from an evenly spaced
 # tenth of it, at most _LEARN_MAX texts: 1M rows cost about 3% more than dictionary segmentation.
 _LEARN_MIN = 10_000
@@ -888,7 +889,12 @@ def _bound_characters(
             continue
         for position, side in enumerate(sides[word]):
             attached = sum(side.values())
-            if attached >= _BOUND_ATTACHED_SHARE * n and _entropy(side) < _BOUND_MAX_ENTROPY:
+            # Few occurrences say little about entropy: below _BOUND_ENTROPY_COUNT, bound means
+            # always beside the same word (眉 of 眉州, seen twice).
+            few = n < _BOUND_ENTROPY_COUNT
+            if attached >= _BOUND_ATTACHED_SHARE * n and (
+                len(side) == 1 if few else _entropy(side) < _BOUND_MAX_ENTROPY
+            ):
                 bound.add(word)
                 for neighbour, count in side.items():
                     if count >= _MERGE_MIN_COUNT and neighbour not in stops:
