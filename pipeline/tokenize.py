@@ -705,8 +705,7 @@ def tokenize_many(
                 _runs(_join_pieces(seg, words), lang) for seg, (_, lang) in zip(segments, items, strict=True)
             ]
         else:  # large: learn from an evenly spaced sample, then segment and finish the rest
-            step = len(items) // sample
-            picked = set(range(0, step * sample, step))
+            picked = {k * len(items) // sample for k in range(sample)}  # evenly spaced
             sampled = [items[k] for k in sorted(picked)]
             rest = [item for k, item in enumerate(items) if k not in picked]
             segments = _map(_segment_chunk, sampled, workers)
