@@ -52,7 +52,16 @@ logger = logging.getLogger(__name__)
 
 ASSIGNMENT_COLUMNS: tuple[str, ...] = ("row", "topic_id", "topic_name", "language", "status", "x", "y")
 """The product's own columns in ``assignments``, before the input's columns."""
-TOPIC_COLUMNS: tuple[str, ...] = ("topic_id", "name", "size", "share", "keywords", "examples", "languages")
+TOPIC_COLUMNS: tuple[str, ...] = (
+    "topic_id",
+    "name",
+    "size",
+    "share",
+    "keywords",
+    "examples",
+    "languages",
+    "keywords_original",
+)
 """Columns of ``topics``."""
 ROW_ISSUE_COLUMNS: tuple[str, ...] = ("row", "line", "kind", "reason", "detail")
 """Columns of the row-issues table (``kind`` is ``excluded``, ``altered`` or ``file``)."""
@@ -128,7 +137,9 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
     Returns:
         Columns ``topic_id``, ``name``, ``size``, ``share`` (0..1, rounded to 4 places), ``keywords``
         (best first, ``"; "``-separated), ``examples`` (the three most representative texts, joined
-        with :data:`EXAMPLE_SEPARATOR`), ``languages`` (``"en: 12; zh: 5"``, most frequent first).
+        with :data:`EXAMPLE_SEPARATOR`), ``languages`` (``"en: 12; zh: 5"``, most frequent first),
+        ``keywords_original`` (in the texts' own languages; ``keywords`` and ``name`` are in the
+        run's label language).
     """
     records = []
     for topic in ordered_topics(result):
@@ -141,6 +152,9 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
                 "keywords": KEYWORD_SEPARATOR.join(word for word, _ in topic.keywords),
                 "examples": EXAMPLE_SEPARATOR.join(example_texts(result, topic)),
                 "languages": format_languages(topic.languages),
+                "keywords_original": KEYWORD_SEPARATOR.join(
+                    word for word, _ in (topic.keywords_original or topic.keywords)
+                ),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
@@ -575,6 +589,9 @@ def to_json_bytes(result: RunResult) -> bytes:
                 "keywords": [{"word": w, "weight": float(s)} for w, s in topic.keywords],
                 "examples": [{"row": int(r), "text": t} for r, t in zip(topic.examples, texts, strict=False)],
                 "languages": {str(k): int(v) for k, v in topic.languages.items()},
+                "keywords_original": [
+                    {"word": w, "weight": float(s)} for w, s in (topic.keywords_original or topic.keywords)
+                ],
             }
         )
     frame = assignments_frame(result)

@@ -72,10 +72,12 @@ def run(
     from pipeline.cluster import cluster
     from pipeline.documents import prepare_documents
     from pipeline.embed import embed_texts
+    from pipeline.embedders.coverage import language_coverage
+    from pipeline.labels import LabellerSettings
     from pipeline.languages import detect_languages
     from pipeline.load import load_table
     from pipeline.reduce import reduce
-    from pipeline.topics import build_topics
+    from pipeline.topics import describe_topics
 
     config = validate_config(config or RunConfig())
     if embedder is None:
@@ -125,8 +127,23 @@ def run(
         report("cluster", 1, 1)
     with _timed(timings, "keywords"):
         report("keywords", 0, 1)
-        topics = build_topics(documents, clustering.labels, embeddings.vectors, languages=languages)
+        topics, label_set = describe_topics(
+            documents,
+            clustering.labels,
+            embeddings.vectors,
+            languages=languages,
+            label_language=config.label_language,
+            embedder=embedder,
+            cache=cache,
+            labeller=LabellerSettings(
+                name=config.labeller, url=config.labeller_url, model=config.labeller_model
+            ),
+        )
         report("keywords", 1, 1)
+    language_counts = dict(Counter(code for code in languages if code).most_common())
+    coverage = language_coverage(model_name=model_name, languages=language_counts)
+    if coverage["warning"]:
+        logger.warning("%s", coverage["warning"])
 
     altered = Counter(issue.reason for issue in documents.issues)
     altered.update(i.reason for i in table.report.issues if i.reason != "bad_line" and i.row >= 0)
@@ -160,7 +177,12 @@ def run(
         "outlier_share": round(float((clustering.labels < 0).mean()), 4),
         "seed": config.seed,
         "reduce_params": reduction.params,
-        "languages": dict(Counter(code for code in languages if code).most_common()),
+        "languages": language_counts,
+        "language_coverage": coverage,
+        "label_language": label_set.language,
+        "label_method": label_set.method,
+        "label_reason": label_set.reason,
+        "label_details": label_set.details,
         "config": _jsonable_config(config),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
@@ -185,6 +207,7 @@ def run(
         languages=tuple(languages),
         ledger=ledger,
         manifest=manifest,
+        label_sets=(label_set,),
     )
 
 
@@ -242,6 +265,10 @@ def _jsonable_config(config: RunConfig) -> dict[str, Any]:
         if secret in options:
             options[secret] = "***"
     out["model_options"] = options
+    if out.get("labeller_url"):
+        from pipeline.labels.llm import redact_url
+
+        out["labeller_url"] = redact_url(str(out["labeller_url"]))
     return out
 
 

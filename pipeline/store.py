@@ -129,6 +129,7 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         },
         "topics": [asdict(t) for t in result.topics],
         "ledger": result.ledger.to_dict(),
+        "label_sets": [label_set.to_dict() for label_set in result.label_sets],
     }
     _write_json(data_dir / "meta.json", meta)
     _write_json(run_dir / "run.json", result.manifest)
@@ -193,12 +194,16 @@ def open_run(run_dir: Path) -> RunResult:
             **{
                 **t,
                 "keywords": tuple((str(w), float(s)) for w, s in t["keywords"]),
+                "keywords_original": tuple((str(w), float(s)) for w, s in t.get("keywords_original", ())),
                 "examples": tuple(t["examples"]),
             }
         )
         for t in meta["topics"]
     )
     ledger = Ledger(**meta["ledger"])
+    from pipeline.labels.base import LabelSet
+
+    label_sets = tuple(LabelSet.from_dict(d) for d in meta.get("label_sets", []))
     return RunResult(
         table=table,
         load_report=load_report,
@@ -210,6 +215,7 @@ def open_run(run_dir: Path) -> RunResult:
         languages=tuple(rows["language"].astype(str)),
         ledger=ledger,
         manifest=manifest,
+        label_sets=label_sets,
     )
 
 

@@ -48,7 +48,16 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
     assert assignments["row"].astype(int).tolist() == list(range(len(source)))
     assert assignments["id"].tolist() == source["id"].tolist(), "input order and columns are kept"
     topics = pd.read_csv(report_dir / "topics.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert list(topics.columns) == ["topic_id", "name", "size", "share", "keywords", "examples", "languages"]
+    assert list(topics.columns) == [
+        "topic_id",
+        "name",
+        "size",
+        "share",
+        "keywords",
+        "examples",
+        "languages",
+        "keywords_original",
+    ]
     assert 4 <= len(topics) <= 40
 
 
