@@ -43,6 +43,9 @@ WORDLIST_SIZE = 5_000
 """Most frequent words of the label language taken from ``wordfreq`` (when it is installed)."""
 EVIDENCE_WEIGHT = 0.15
 """Weight of in-group c-TF-IDF (0..1) against embedding distinctiveness (cosine units)."""
+CONTRAST = 0.5
+"""A candidate's score is its cosine to the group's centre minus this times its mean cosine to all
+centres: 1 favours words only this group is near, 0 words near it whatever else they are near."""
 MIN_PHRASE_TEXTS = 2
 """A phrase names a group only when at least this many of its texts use it."""
 
@@ -123,7 +126,7 @@ def offline_labels(
             cand_vectors = _embed(candidates, embedder=embedder, cache=cache)
             centres = _centres(vectors, labels, real_ids)
             sims = cand_vectors @ centres.T  # candidates x groups
-            distinct = sims - sims.mean(axis=1, keepdims=True)
+            distinct = sims - CONTRAST * sims.mean(axis=1, keepdims=True)
             nearest = sims.argmax(axis=1)
             for col, g in enumerate(real_ids):
                 own = evidence.get(g, {})
