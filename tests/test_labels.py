@@ -302,3 +302,54 @@ def test_coverage_warns_about_languages_the_model_does_not_cover() -> None:
         "uncovered": {},
         "warning": None,
     }
+
+
+def _mixed_csv(path: Any) -> None:
+    import pandas as pd
+
+    english = [
+        f"{w} was {adj} and I {verb}"
+        for w in ("the delivery", "the courier", "my parcel", "the refund", "the app")
+        for adj in ("very late", "slow", "great", "broken")
+        for verb in ("complained", "was happy")
+    ]
+    danish = [
+        f"{w} var {adj}, og jeg {verb}"
+        for w in ("leveringen", "pakken", "kundeservicen")
+        for adj in ("alt for langsom", "rigtig god", "meget dårlig")
+        for verb in ("klagede til butikken", "blev glad for det")
+    ]
+    pd.DataFrame({"text": english + danish}).to_csv(path, index=False)
+
+
+def test_cli_run_names_topics_in_the_label_language_and_warns_about_coverage(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    source = tmp_path / "mixed.csv"
+    _mixed_csv(source)
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", str(source), "--out", str(out), "--quiet",
+         "--model", "use-multilingual", "--label-language", "zh", "--topics", "4"],
+        cwd=root, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and "da (" in done.stderr
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["label_language"] == "zh" and manifest["label_method"] == "phrases+embedding"
+    assert manifest["language_coverage"]["uncovered"]["da"] >= 10
+    assert "da (" in manifest["language_coverage"]["warning"]
+    topics = pd.read_csv(out / "topics.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    named = topics[topics["topic_id"] != "-1"]
+    assert all(_CJK.search(n) for n in named["name"]), named["name"].tolist()
+    assert all(_CJK.search(k) for k in named["keywords"])
+    assert not any(_CJK.search(k) for k in named["keywords_original"]), (
+        "original keywords keep their language"
+    )
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "does not cover" in html and 'id="label-language"' in html
