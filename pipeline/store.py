@@ -137,6 +137,17 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
     return run_dir
 
 
+def save_label_sets(run_dir: Path, result: RunResult) -> None:
+    """Keep ``result.label_sets`` with the saved run (labels computed later, e.g. another language)."""
+    path = run_dir / DATA / "meta.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    known = {d.get("language") for d in meta.get("label_sets", [])}
+    added = [s.to_dict() for s in result.label_sets if s.language not in known]
+    if added:
+        meta["label_sets"] = [*meta.get("label_sets", []), *added]
+        _write_json(path, meta)
+
+
 def save_edits(run_dir: Path, edits: Sequence[Mapping[str, Any]]) -> None:
     """Persist the analyst's edit log next to the run."""
     _write_json(run_dir / "edits.json", list(edits))
