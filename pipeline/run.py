@@ -39,6 +39,7 @@ VERSIONED_PACKAGES = (
     "jieba",
     "janome",
     "py3langid",
+    "wordfreq",
 )
 
 

@@ -46,6 +46,12 @@ EVIDENCE_WEIGHT = 0.15
 CONTRAST = 0.5
 """A candidate's score is its cosine to the group's centre minus this times its mean cosine to all
 centres: 1 favours words only this group is near, 0 words near it whatever else they are near."""
+CENTRE_LANGUAGES = True
+"""In files with two or more languages, compare subjects, not languages: remove each language's
+mean vector before scoring (``bench/label_quality.py``: on m_absa it turned names such as
+"Swedish · sweden" for a Swedish-only topic into subject words; single-language files are not
+changed)."""
+MIN_LANGUAGE_TEXTS = 20
 MIN_PHRASE_TEXTS = 2
 """A phrase names a group only when at least this many of its texts use it."""
 
@@ -124,6 +130,9 @@ def offline_labels(
         details.update(sources)
         if candidates:
             cand_vectors = _embed(candidates, embedder=embedder, cache=cache)
+            if CENTRE_LANGUAGES and _n_large_languages(request.languages) >= 2:
+                vectors = _without_language_offsets(vectors, request.languages)
+                cand_vectors = _normalise(cand_vectors - cand_vectors.mean(axis=0, keepdims=True))
             centres = _centres(vectors, labels, real_ids)
             sims = cand_vectors @ centres.T  # candidates x groups
             distinct = sims - CONTRAST * sims.mean(axis=1, keepdims=True)
@@ -298,6 +307,32 @@ def _embed(candidates: list[str], *, embedder: Any, cache: Any | None) -> np.nda
     from pipeline.embed import embed_texts
 
     return embed_texts(candidates, embedder=embedder, cache=cache).vectors
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32)
+
+
+def _n_large_languages(languages: Sequence[str]) -> int:
+    return sum(1 for n in Counter(languages).values() if n >= MIN_LANGUAGE_TEXTS)
+
+
+def _without_language_offsets(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+    """Each text minus the mean of its language's texts (the file's mean for rare languages).
+
+    Multilingual models place each language in its own offset region; a group made mostly of one
+    language then sits nearest words *about* that language ("swedish", "sweden"). Removing each
+    language's mean, and the candidates' own mean, compares subjects instead.
+    """
+    codes = np.asarray(languages, dtype=object)
+    out = vectors - vectors.mean(axis=0, keepdims=True)
+    for code in set(languages):
+        mask = codes == code
+        if mask.sum() >= MIN_LANGUAGE_TEXTS:
+            out[mask] = vectors[mask] - vectors[mask].mean(axis=0, keepdims=True)
+    return _normalise(out)
 
 
 def _centres(vectors: np.ndarray, labels: np.ndarray, ids: list[int]) -> np.ndarray:
