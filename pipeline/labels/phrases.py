@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -39,8 +41,14 @@ N_KEYWORDS = 10
 MAX_TEXTS = 40_000
 """Texts in the label language used for phrase statistics (a seeded sample beyond this)."""
 MAX_CORPUS_CANDIDATES = 4_000
-WORDLIST_SIZE = 5_000
-"""Most frequent words of the label language taken from ``wordfreq`` (when it is installed)."""
+WORDLIST_SIZE = 20_000
+"""Most frequent words of the label language taken from ``wordfreq``. 5,000 missed domain words
+(banking77 in Chinese: 转账 is the 15,098th word, 手续费 16,253rd); 20,000 are embedded once per
+model and language (about 15 s cold with use-multilingual on two cores, then read from the cache)."""
+WORDLIST_ENV = "FEEDBACK_TOPICS_LABEL_WORDS"
+RARITY_PENALTY = 0.05
+"""Word-list entries lose up to this much score by frequency rank, so a rare word (卡卡) needs to
+be clearly nearer the group than a common one (卡) to beat it."""
 EVIDENCE_WEIGHT = 0.15
 """Weight of in-group c-TF-IDF (0..1) against embedding distinctiveness (cosine units)."""
 CONTRAST = 0.5
@@ -55,10 +63,26 @@ MIN_LANGUAGE_TEXTS = 20
 MIN_PHRASE_TEXTS = 2
 """A phrase names a group only when at least this many of its texts use it."""
 
+CONJUNCTIONS: dict[str, str] = {
+    "en": "and", "de": "und", "fr": "et", "es": "y", "pt": "e", "it": "e", "nl": "en", "sv": "och",
+    "da": "og", "no": "og", "pl": "i", "ru": "и", "uk": "і", "tr": "ve", "id": "dan", "ms": "dan",
+    "vi": "và", "cs": "a", "sk": "a", "fi": "ja", "ro": "și", "hu": "és", "el": "και",
+}  # fmt: skip
+"""A group with no phrase of its own is named by its two best words joined by "and" where known
+("Hotel and restaurant"), else by " · "."""
+
+_SPACELESS_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u9fff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+_KANA = re.compile("[\u3040-\u30ff]")
 _NO_SPACE = frozenset({"zh", "yue", "wuu", "ja", "th", "lo", "km", "my"})
 _CJK_MIN, _CJK_MAX = 2, 8
 _WORDS_MIN, _WORDS_MAX = 2, 6
 _MAX_NGRAM = 4
+
+
+def default_wordlist_size() -> int:
+    """``$FEEDBACK_TOPICS_LABEL_WORDS`` when set (tests, small machines), else :data:`WORDLIST_SIZE`."""
+    value = os.environ.get(WORDLIST_ENV, "").strip()
+    return int(value) if value.isdigit() else WORDLIST_SIZE
 
 
 def joiner(language: str) -> str:
@@ -71,7 +95,7 @@ def offline_labels(
     *,
     embedder: Any | None,
     cache: Any | None = None,
-    wordlist_size: int = WORDLIST_SIZE,
+    wordlist_size: int | None = None,
     outlier_name: str,
     fallback_name: str = "Topic {id}",
     seed: int = 0,
@@ -82,7 +106,7 @@ def offline_labels(
         request: The partition and what is known about it.
         embedder: The run's embedder (``None``: in-language evidence only, method ``keywords``).
         cache: An :class:`~pipeline.embedders.cache.EmbeddingCache` for the candidates.
-        wordlist_size: Words taken from ``wordfreq`` (0 = none).
+        wordlist_size: Words taken from ``wordfreq`` (0 = none; default :func:`default_wordlist_size`).
         outlier_name: The name of group ``-1``.
         fallback_name: Name of a group with no usable word (``{id}`` is replaced).
         seed: Seeds the sample when the label language has more than ``MAX_TEXTS`` texts.
@@ -124,8 +148,9 @@ def offline_labels(
     method = "keywords"
     if embedder is not None and real_ids and len(vectors):
         method = "phrases+embedding"
-        candidates, keyword_terms, sources = _candidates(
-            evidence, phrase_stats, lang, wordlist_size=wordlist_size
+        size = default_wordlist_size() if wordlist_size is None else wordlist_size
+        candidates, keyword_terms, prior, sources = _candidates(
+            evidence, phrase_stats, lang, wordlist_size=size
         )
         details.update(sources)
         if candidates:
@@ -145,7 +170,11 @@ def offline_labels(
                 mine: list[tuple[str, float]] = []
                 near: list[tuple[str, float]] = []
                 for row, term in enumerate(candidates):
-                    value = float(distinct[row, col]) + EVIDENCE_WEIGHT * share * own.get(term, 0.0)
+                    value = (
+                        float(distinct[row, col])
+                        + EVIDENCE_WEIGHT * share * own.get(term, 0.0)
+                        + prior.get(term, 0.0)
+                    )
                     if term in keyword_terms:
                         column[term] = value
                     if not _is_phrase(term, lang):
@@ -216,8 +245,8 @@ def _phrase_counts(
             for n in range(2, _MAX_NGRAM + 1):
                 for start in range(len(run) - n + 1):
                     gram = run[start : start + n]
-                    if len(set(gram)) < n:
-                        continue
+                    if len(set(gram)) < n or (not glue and any(len(token) < 2 for token in gram)):
+                        continue  # in CJK a one-character token is often a fragment (间房间)
                     term = glue.join(gram)
                     if _is_phrase(term, language):
                         present.add(term)
@@ -239,7 +268,7 @@ def _candidates(
     language: str,
     *,
     wordlist_size: int,
-) -> tuple[list[str], set[str], dict[str, int]]:
+) -> tuple[list[str], set[str], dict[str, float], dict[str, int]]:
     """The label-language terms to embed, and which of them may be keywords.
 
     In-group words (c-TF-IDF), the file's phrases and a word list; keywords are the words, the
@@ -261,12 +290,14 @@ def _candidates(
     phrases = dict.fromkeys(list(phrases)[:MAX_CORPUS_CANDIDATES])
     listed = _wordlist(language, wordlist_size)
     out = dict.fromkeys([*words, *phrases, *listed])
+    prior = {w: -RARITY_PENALTY * rank / len(listed) for rank, w in enumerate(listed) if w not in words}
     keyword_terms = set(words) | set(listed)
     if language not in _NO_SPACE:
         keyword_terms |= {p for p in phrases if p.count(" ") == 1}
     return (
         list(out),
         keyword_terms,
+        prior,
         {
             "candidates_own_words": n_own,
             "candidates_phrases": len(phrases),
@@ -295,6 +326,10 @@ def _wordlist(language: str, size: int) -> list[str]:
         return []
     out: list[str] = []
     for word in listed:
+        if bool(_SPACELESS_SCRIPT.search(word)) != (language in _NO_SPACE) or (
+            language in ("zh", "yue", "wuu") and _KANA.search(word)
+        ):
+            continue  # another script: English words in the Chinese list, or the reverse
         tokens = tokenize(word, language=language)
         if len(tokens) == 1 and tokens[0] == word.casefold():
             out.append(tokens[0])
@@ -369,9 +404,19 @@ def _name(phrases: list[tuple[str, float]], words: Keywords, language: str, take
                 return w
     elif top and " " in top[0] and top[0].casefold() not in taken:
         return _display(top[0], language)
-    if len(top) >= 2:
-        return _display(f"{top[0]} · {top[1]}", language)
+    second = next((w for w in top[1:] if not _same_word(top[0], w)), None) if top else None
+    if second is not None:
+        conjunction = CONJUNCTIONS.get(language)
+        joined = f"{top[0]} {conjunction} {second}" if conjunction else f"{top[0]} · {second}"
+        return _display(joined, language)
     return _display(top[0], language) if top else ""
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Inflections of one word ("fit"/"fits", "shipping"/"shipped")."""
+    short, long = sorted((a.casefold(), b.casefold()), key=len)
+    common = next((i for i, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    return (common == len(short) and len(long) - common <= 2) or (common >= 4 and len(short) - common <= 3)
 
 
 def _display(label: str, language: str) -> str:

@@ -79,6 +79,7 @@ def label_topics(
     keywords_original: Mapping[int, Keywords] | None = None,
     outlier_name: str = "Outliers (no clear topic)",
     row_languages: Sequence[str] | None = None,
+    wordlist_size: int | None = None,
     seed: int = 0,
 ) -> LabelSet:
     """Name every group of a partition in one label language.
@@ -99,6 +100,7 @@ def label_topics(
         outlier_name: Name of group ``-1``.
         row_languages: Language per *row* (duplicates included) to resolve ``auto`` by row count;
             defaults to ``languages``.
+        wordlist_size: Label-language words taken from ``wordfreq`` (default 20,000).
         seed: Seeds any sampling.
 
     Returns:
@@ -131,7 +133,14 @@ def label_topics(
         examples=examples or {},
         keywords_original=keywords_original,
     )
-    offline = offline_labels(request, embedder=embedder, cache=cache, outlier_name=outlier_name, seed=seed)
+    offline = offline_labels(
+        request,
+        embedder=embedder,
+        cache=cache,
+        outlier_name=outlier_name,
+        wordlist_size=wordlist_size,
+        seed=seed,
+    )
     settings = labeller if isinstance(labeller, LabellerSettings) else LabellerSettings(name=labeller)
     chosen = create_labeler(settings)
     result = offline if chosen is None else chosen.label(request, fallback=offline)
