@@ -201,6 +201,17 @@ def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None =
         names=custom,
         label_language=_label_language(result),
     )
+    # Topics the merge did not touch keep their names and label-language keywords (naming here has
+    # no embedder, so it would otherwise fall back to in-language words only).
+    before = {t.id: t for t in result.topics}
+    topics = tuple(
+        dataclasses.replace(
+            t, name=before[t.id].name, auto_name=before[t.id].auto_name, keywords=before[t.id].keywords
+        )
+        if t.id in before and t.id not in ids
+        else t
+        for t in topics
+    )
     clustering = dataclasses.replace(
         result.clustering, labels=labels, n_topics=len(np.unique(labels[labels >= 0]))
     )

@@ -353,3 +353,66 @@ def test_cli_run_names_topics_in_the_label_language_and_warns_about_coverage(tmp
     )
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "does not cover" in html and 'id="label-language"' in html
+
+
+def test_cli_llm_labeller_names_topics_and_never_writes_credentials(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = tmp_path / "mixed.csv"
+    _mixed_csv(source)
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parents[1]
+    with _ChatServer(answer="Delivery speed {n}") as server:
+        url = server.url.replace("http://", "http://analyst:pa55word@") + "/v1"
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", "run", str(source), "--out", str(out), "--quiet",
+             "--model", "fake", "--topics", "3", "--labeller", "openai", "--labeller-url", url,
+             "--labeller-model", "tiny-chat"],
+            cwd=root, capture_output=True, text=True, timeout=600,
+            env={**os.environ, "OPENAI_API_KEY": "sk-never-written"},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(server.requests) == 3
+    assert server.headers[0]["Authorization"] == "Bearer sk-never-written"
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["label_method"] == "openai:tiny-chat"
+    assert manifest["config"]["labeller_url"].startswith("http://***@127.0.0.1:")
+    topics = json.loads((out / "topics.json").read_text(encoding="utf-8"))["topics"]
+    assert {t["name"] for t in topics if t["id"] >= 0} == {
+        "Delivery speed 1",
+        "Delivery speed 2",
+        "Delivery speed 3",
+    }
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".csv", ".html"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "pa55word" not in text and "sk-never-written" not in text, path
+
+
+def test_merging_keeps_the_other_topics_names_and_label_language() -> None:
+    from pathlib import Path
+
+    from pipeline.config import RunConfig
+    from pipeline.run import run
+    from pipeline.topics import merge_topics, rename_topic
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "feedback_sample.csv"
+    result = run(
+        sample.read_bytes(),
+        filename=sample.name,
+        config=RunConfig(model="fake", label_language="zh", n_topics=6, use_cache=False),
+    )
+    assert result.manifest["label_language"] == "zh" and result.label_sets[0].language == "zh"
+    assert all(_CJK.search(t.name) for t in result.topics if t.id >= 0)
+    result = rename_topic(result, 5, "Mine")
+    merged = merge_topics(result, [1, 2])
+    before = {t.id: t.name for t in result.topics}
+    after = {t.id: t.name for t in merged.topics}
+    assert 2 not in after and after[5] == "Mine"
+    assert {k: v for k, v in after.items() if k not in (1, 2)} == {
+        k: v for k, v in before.items() if k not in (1, 2)
+    }
+    assert _CJK.search(after[1]), after[1]

@@ -10,6 +10,7 @@ is logged or recorded.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -79,12 +80,17 @@ class ChatLabeler:
     name: str = "openai"
 
     def endpoint(self) -> str:
-        base = self.url.rstrip("/")
-        if base.endswith("/chat/completions"):
-            return base
-        if not base.endswith("/v1"):
-            base += "/v1"
-        return base + "/chat/completions"
+        """The chat-completions URL, without any user and password in it."""
+        parts = urllib.parse.urlsplit(self.url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        path = parts.path.rstrip("/")
+        if not path.endswith("/chat/completions"):
+            if not path.endswith("/v1"):
+                path += "/v1"
+            path += "/chat/completions"
+        return urllib.parse.urlunsplit((parts.scheme, netloc, path, parts.query, ""))
 
     def label(self, request: LabelRequest, *, fallback: LabelSet | None) -> LabelSet:
         """Ask the server for each group's label; keep ``fallback``'s where it fails."""
@@ -152,8 +158,12 @@ class ChatLabeler:
         ).encode("utf-8")
         headers = {"Content-Type": "application/json"}
         key = self.api_key if self.api_key is not None else os.environ.get(API_KEY_ENV, "")
+        parts = urllib.parse.urlsplit(self.url)
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        elif parts.username:
+            token = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(token.encode()).decode()
         for attempt in range(self.retries + 1):
             try:
                 req = urllib.request.Request(self.endpoint(), data=body, headers=headers, method="POST")

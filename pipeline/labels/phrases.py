@@ -207,7 +207,10 @@ def offline_labels(
         if not words and method == "keywords":
             words = tuple(request.keywords_original.get(g, ()))[:N_KEYWORDS]
         keywords[g] = words
-        names[g] = _name(phrase_scores.get(g, []), words, lang, taken) or fallback_name.format(id=g)
+        own_words = bool(scores.get(g))  # False: ``words`` are the texts' own, not the label language's
+        names[g] = _name(
+            phrase_scores.get(g, []), words, lang if own_words else "", taken
+        ) or fallback_name.format(id=g)
         taken.add(names[g].casefold())
     if -1 in group_ids:
         names[-1] = outlier_name
