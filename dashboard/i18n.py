@@ -260,6 +260,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "topics.col_share": {"en": "Share", "zh": "占比"},
     "topics.col_keywords": {"en": "Top keywords", "zh": "关键词"},
     "topics.col_languages": {"en": "Languages", "zh": "语言"},
+    "topics.col_keywords_original": {"en": "Keywords (texts' languages)", "zh": "关键词（原文语言）"},
+    "topics.label_language": {"en": "Topic names in", "zh": "主题名称语言"},
+    "topics.label_language_help": {
+        "en": "Names and keywords are shown in this language, whatever languages the texts are in. "
+        "Switching re-uses the run's embeddings; nothing is re-embedded.",
+        "zh": "无论原文是什么语言，主题名称和关键词都以此语言显示。切换时复用本次运行的向量，不会重新计算嵌入。",
+    },
+    "topics.label_method": {
+        "en": "Names in {lang} · method: {method}",
+        "zh": "名称语言：{lang} · 方法：{method}",
+    },
+    "topics.relabelling": {"en": "Naming topics in {lang}…", "zh": "正在以 {lang} 命名主题…"},
+    "topics.relabel_failed": {
+        "en": "Topics could not be named in {lang}: {error}",
+        "zh": "无法以 {lang} 命名主题：{error}",
+    },
+    "common.coverage_warning": {"en": "Language coverage: {warning}", "zh": "语言覆盖提示：{warning}"},
     "topics.outliers": {"en": "Outliers", "zh": "离群点"},
     "topics.rename_title": {"en": "Rename a topic", "zh": "重命名主题"},
     "topics.topic": {"en": "Topic", "zh": "主题"},

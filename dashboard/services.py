@@ -237,6 +237,52 @@ def undo(current: OpenRun) -> OpenRun:
     return replace(current, edits=edits, result=result)
 
 
+def label_languages(result: RunResult) -> list[str]:
+    """Languages the topic names can be shown in: en, zh, the run's own label language(s), then
+    the file's five most common languages."""
+    from pipeline.labels.apply import shown_language
+
+    codes = ["en", "zh", shown_language(result), *(s.language for s in result.label_sets)]
+    codes += [c for c in (result.manifest.get("languages") or {}) if c not in ("", "und")][:5]
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def shown_language(result: RunResult) -> str:
+    """The language the run's topic names are in now (``""`` when unknown)."""
+    from pipeline.labels.apply import shown_language as shown
+
+    return shown(result)
+
+
+def relabel(current: OpenRun, language: str) -> OpenRun:
+    """Show the open run's topics named in ``language`` (edits replayed; nothing re-embedded).
+
+    A label set computed once is saved with the run, so switching back is instant. The run's
+    embedding model is loaded (once per process) only to embed the label-language candidates.
+    """
+    from pipeline.labels.apply import relabel as relabel_run
+    from pipeline.labels.apply import shown_language
+
+    base = current.base
+    if shown_language(base) == language:
+        return current
+    model = cache = None
+    if not any(s.language == language for s in base.label_sets):
+        name, options = run_embedder(base)
+        model = embedder(name, "auto", json.dumps(options, sort_keys=True))
+        from pipeline.embedders.cache import EmbeddingCache, default_cache_dir
+
+        cache = EmbeddingCache(default_cache_dir())
+    base = relabel_run(base, label_language=language, embedder=model, cache=cache)
+    from pipeline.store import save_label_sets
+
+    try:
+        save_label_sets(Path(current.run_dir), base)
+    except (OSError, ValueError):
+        logger.warning("could not save the %s labels of %s", language, current.run_id, exc_info=True)
+    return replace(current, base=base, result=_apply(base, current.edits))
+
+
 def _read_edits(run_dir: Path) -> list[dict[str, Any]]:
     from pipeline.store import load_edits
 

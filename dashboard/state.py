@@ -27,6 +27,7 @@ RUN = "ft_run"
 RESTORED = "ft_restored"
 NOTICE = "ft_notice"
 MAP_SELECTION = "ft_map_selection"
+LABEL_LANG = "ft_label_lang"
 
 # Widget keys (values live only while their page is shown).
 W_LANG = "w_lang"
@@ -72,6 +73,15 @@ def lang() -> str:
 
 def set_lang(value: str) -> None:
     st.session_state[LANG] = value if value in ("en", "zh") else "en"
+
+
+def label_lang() -> str:
+    """The language topic names are shown in: the analyst's choice, else the interface language."""
+    return str(st.session_state.get(LABEL_LANG) or lang())
+
+
+def set_label_lang(value: str | None) -> None:
+    st.session_state[LABEL_LANG] = value
 
 
 def upload() -> Upload | None:

@@ -93,6 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="find topics in the model's own space (default: each language's offset is removed first)",
     )
+    run.add_argument(
+        "--label-language",
+        default="auto",
+        help="language of topic names and keywords (ISO code such as en, zh, de), or 'auto' (default): "
+        "the file's majority language by rows",
+    )
+    run.add_argument(
+        "--labeller",
+        choices=("auto", "offline", "openai"),
+        default="auto",
+        help="offline (default; openai when --labeller-url is given) or openai: an optional "
+        "OpenAI-compatible chat server names topics, offline labels as fallback",
+    )
+    run.add_argument("--labeller-url", help="base URL of the chat server (key from $OPENAI_API_KEY)")
+    run.add_argument("--labeller-model", help="chat model name to request from the labeller server")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -168,6 +183,10 @@ def _config(args: argparse.Namespace) -> RunConfig:
         umap_fit_rows=args.umap_fit_rows,
         use_cache=not args.no_cache,
         centre_languages=not args.no_language_centring,
+        label_language=str(args.label_language).strip().lower(),
+        labeller=args.labeller,
+        labeller_url=args.labeller_url,
+        labeller_model=args.labeller_model,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,
@@ -206,6 +225,12 @@ def _run(args: argparse.Namespace) -> int:
         f"{ledger.rows_read} rows read, {ledger.rows_clustered} clustered (excluded: {excluded}); "
         f"{result.clustering.n_topics} topics; model {result.manifest['model']} on {result.manifest['device']}."
     )
+    manifest = result.manifest
+    if manifest.get("label_language"):
+        print(f"Topic names in {manifest['label_language']} ({manifest.get('label_method', '')}).")
+    warning = (manifest.get("language_coverage") or {}).get("warning")
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     for topic in result.topics[:12]:
         label = "outliers" if topic.id < 0 else f"topic {topic.id}"
         print(f"  {label:>9}  {topic.size:6d} rows  {topic.name}")

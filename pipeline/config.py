@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -9,6 +10,8 @@ from pipeline.errors import ConfigError
 from pipeline.types import ClustererName, LoadOptions
 
 CLUSTERERS: tuple[str, ...] = ("kmeans", "hdbscan")
+LABELLER_NAMES: tuple[str, ...] = ("auto", "offline", "openai")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 
 
@@ -34,6 +37,12 @@ class RunConfig:
         load: Encoding / delimiter / sheet overrides and input limits.
         centre_languages: Shift each language's mean onto the file's mean before the topics are
             found, so languages do not split topics (:mod:`pipeline.centring`).
+        label_language: ISO 639-1 code every topic is named in, or ``auto``: the file's majority
+            language by row count (see :func:`pipeline.labels.resolve_label_language`).
+        labeller: ``auto`` (``openai`` when ``labeller_url`` is set, else ``offline``),
+            ``offline`` or ``openai``.
+        labeller_url: Base URL of an OpenAI-compatible chat server (key from ``$OPENAI_API_KEY``).
+        labeller_model: The chat model to request.
     """
 
     text_column: str | None = None
@@ -50,6 +59,10 @@ class RunConfig:
     umap_fit_rows: int = 25_000
     load: LoadOptions = field(default_factory=LoadOptions)
     centre_languages: bool = True
+    label_language: str = "auto"
+    labeller: str = "auto"
+    labeller_url: str | None = None
+    labeller_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +85,16 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append(f"umap_fit_rows must be at least 1,000 (got {config.umap_fit_rows})")
     if not 0 <= config.seed < 2**32:
         problems.append(f"seed must be between 0 and 2**32 - 1 (got {config.seed})")
+    if config.label_language != "auto" and not _LANGUAGE_CODE.match(config.label_language or ""):
+        problems.append(
+            f"label_language must be auto or a language code such as en or zh (got {config.label_language!r})"
+        )
+    if config.labeller not in LABELLER_NAMES:
+        problems.append(f"labeller must be one of {', '.join(LABELLER_NAMES)} (got {config.labeller!r})")
+    if config.labeller_url and not re.match(r"^https?://", config.labeller_url):
+        problems.append("labeller_url must start with http:// or https://")
+    if config.labeller == "openai" and not (config.labeller_url and config.labeller_model):
+        problems.append("the openai labeller needs labeller_url and labeller_model")
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

@@ -72,6 +72,7 @@ TOPIC_COLUMNS: tuple[str, ...] = (
     "languages",
     "theme_id",
     "theme_name",
+    "keywords_original",
 )
 THEME_COLUMNS: tuple[str, ...] = ("theme_id", "name", "size", "share", "keywords", "topic_ids", "topics")
 """Columns of ``topics``."""
@@ -167,6 +168,8 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
         (best first, ``"; "``-separated), ``examples`` (the three most representative texts, joined
         with :data:`EXAMPLE_SEPARATOR`), ``languages`` (``"en: 12; zh: 5"``, most frequent first),
         ``theme_id`` and ``theme_name`` (the theme the topic belongs to; ``-1`` for outliers).
+        ``keywords_original`` (in the texts' own languages; ``keywords`` and ``name`` are in the
+        run's label language).
     """
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
@@ -183,6 +186,9 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
                 "languages": format_languages(topic.languages),
                 "theme_id": theme_of.get(topic.id, OUTLIER) if theme_of else pd.NA,
                 "theme_name": theme_names.get(theme_of.get(topic.id, OUTLIER), "") if theme_of else "",
+                "keywords_original": KEYWORD_SEPARATOR.join(
+                    word for word, _ in (topic.keywords_original or topic.keywords)
+                ),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
@@ -648,6 +654,9 @@ def to_json_bytes(result: RunResult) -> bytes:
                 "examples": [{"row": int(r), "text": t} for r, t in zip(topic.examples, texts, strict=False)],
                 "languages": {str(k): int(v) for k, v in topic.languages.items()},
                 "theme_id": result.topic_themes().get(topic.id),
+                "keywords_original": [
+                    {"word": w, "weight": float(s)} for w, s in (topic.keywords_original or topic.keywords)
+                ],
             }
         )
     themes = [

@@ -338,6 +338,9 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
                 "share": float(topic.share),
                 "keywords": keywords,
                 "top_keywords": ", ".join(display_text(w) for w, _ in topic.keywords[:5]),
+                "keywords_original": ", ".join(display_text(w) for w, _ in topic.keywords_original[:10])
+                if topic.keywords_original and topic.keywords_original[:10] != topic.keywords[:10]
+                else "",
                 "examples": examples,
                 "languages": _language_chips(topic.languages, limit=8),
             }
@@ -426,6 +429,7 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
     language_counts = Counter(code for code in result.languages if code)
     run_items = [(k, shorten(v, 300)) for k, v in _flatten("", manifest) if k not in {"input.columns"}]
     report = result.load_report
+    coverage = manifest.get("language_coverage") or {}
     return {
         "title": f"Topic report · {shorten(report.filename, 80)}",
         "filename": display_text(report.filename),
@@ -447,7 +451,10 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "languages": _language_chips(language_counts, limit=8),
         "n_languages": len(language_counts),
         "ledger": _ledger_rows(result),
-        "warnings": [display_text(w) for w in report.warnings],
+        "warnings": [display_text(w) for w in report.warnings]
+        + ([display_text(str(coverage["warning"]))] if coverage.get("warning") else []),
+        "label_language": str(manifest.get("label_language") or ""),
+        "label_method": str(manifest.get("label_method") or ""),
         "topics": _topic_cards(result, colors),
         "themes": _theme_rows(result),
         "themes_reason": display_text(str(manifest.get("themes_reason") or "")),

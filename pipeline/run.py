@@ -40,6 +40,7 @@ VERSIONED_PACKAGES = (
     "sudachipy",
     "sudachidict-core",
     "py3langid",
+    "wordfreq",
 )
 
 
@@ -73,12 +74,14 @@ def run(
     from pipeline.cluster import cluster
     from pipeline.documents import prepare_documents
     from pipeline.embed import embed_texts
+    from pipeline.embedders.coverage import language_coverage
+    from pipeline.labels import LabellerSettings
     from pipeline.languages import detect_languages
     from pipeline.load import load_table
     from pipeline.reduce import reduce
     from pipeline.themes import build_themes, choose_themes
     from pipeline.tokenize import tokenize_many
-    from pipeline.topics import build_topics
+    from pipeline.topics import describe_topics
 
     config = validate_config(config or RunConfig())
     if embedder is None:
@@ -142,8 +145,18 @@ def run(
         report("cluster", 1, 1)
     with _timed(timings, "keywords"):
         report("keywords", 0, 1)
-        topics = build_topics(
-            documents, clustering.labels, embeddings.vectors, languages=languages, phrases=phrases
+        topics, label_set = describe_topics(
+            documents,
+            clustering.labels,
+            embeddings.vectors,
+            languages=languages,
+            label_language=config.label_language,
+            embedder=embedder,
+            cache=cache,
+            labeller=LabellerSettings(
+                name=config.labeller, url=config.labeller_url, model=config.labeller_model
+            ),
+            phrases=phrases,
         )
         report("keywords", 1, 1)
     with _timed(timings, "themes"):
@@ -156,6 +169,10 @@ def run(
             languages=languages,
             phrases=phrases,
         )
+    language_counts = dict(Counter(code for code in languages if code).most_common())
+    coverage = language_coverage(model_name=model_name, languages=language_counts)
+    if coverage["warning"]:
+        logger.warning("%s", coverage["warning"])
 
     altered = Counter(issue.reason for issue in documents.issues)
     altered.update(i.reason for i in table.report.issues if i.reason != "bad_line" and i.row >= 0)
@@ -193,7 +210,12 @@ def run(
         "seed": config.seed,
         "reduce_params": reduction.params,
         "language_centring": centring,
-        "languages": dict(Counter(code for code in languages if code).most_common()),
+        "languages": language_counts,
+        "language_coverage": coverage,
+        "label_language": label_set.language,
+        "label_method": label_set.method,
+        "label_reason": label_set.reason,
+        "label_details": label_set.details,
         "config": _jsonable_config(config),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
@@ -219,6 +241,7 @@ def run(
         ledger=ledger,
         manifest=manifest,
         themes=themes,
+        label_sets=(label_set,),
     )
 
 
@@ -276,6 +299,10 @@ def _jsonable_config(config: RunConfig) -> dict[str, Any]:
         if secret in options:
             options[secret] = "***"
     out["model_options"] = options
+    if out.get("labeller_url"):
+        from pipeline.labels.llm import redact_url
+
+        out["labeller_url"] = redact_url(str(out["labeller_url"]))
     return out
 
 

@@ -131,11 +131,23 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "topics": [asdict(t) for t in result.topics],
         "themes": [asdict(t) for t in result.themes],
         "ledger": result.ledger.to_dict(),
+        "label_sets": [label_set.to_dict() for label_set in result.label_sets],
     }
     _write_json(data_dir / "meta.json", meta)
     _write_json(run_dir / "run.json", result.manifest)
     save_edits(run_dir, edits)
     return run_dir
+
+
+def save_label_sets(run_dir: Path, result: RunResult) -> None:
+    """Keep ``result.label_sets`` with the saved run (labels computed later, e.g. another language)."""
+    path = run_dir / DATA / "meta.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    known = {d.get("language") for d in meta.get("label_sets", [])}
+    added = [s.to_dict() for s in result.label_sets if s.language not in known]
+    if added:
+        meta["label_sets"] = [*meta.get("label_sets", []), *added]
+        _write_json(path, meta)
 
 
 def save_edits(run_dir: Path, edits: Sequence[Mapping[str, Any]]) -> None:
@@ -195,6 +207,7 @@ def open_run(run_dir: Path) -> RunResult:
             **{
                 **t,
                 "keywords": tuple((str(w), float(s)) for w, s in t["keywords"]),
+                "keywords_original": tuple((str(w), float(s)) for w, s in t.get("keywords_original", ())),
                 "examples": tuple(t["examples"]),
             }
         )
@@ -211,6 +224,9 @@ def open_run(run_dir: Path) -> RunResult:
         for t in meta.get("themes", [])  # runs saved before themes existed have none
     )
     ledger = Ledger(**meta["ledger"])
+    from pipeline.labels.base import LabelSet
+
+    label_sets = tuple(LabelSet.from_dict(d) for d in meta.get("label_sets", []))
     return RunResult(
         table=table,
         load_report=load_report,
@@ -223,6 +239,7 @@ def open_run(run_dir: Path) -> RunResult:
         ledger=ledger,
         manifest=manifest,
         themes=themes,
+        label_sets=label_sets,
     )
 
 

@@ -11,18 +11,18 @@ import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from pipeline.errors import ConfigError
+from pipeline.labels.base import LabelSet
 from pipeline.types import EXCLUDED, OUTLIER, Clustering, Documents, RunResult, Topic
 
 logger = logging.getLogger(__name__)
 
 N_EXAMPLES = 3
 N_KEYWORDS = 10
-PRIMARY_LANGUAGE_SHARE = 0.2
-"""A topic is named in the file's main language when at least this share of its texts use it."""
 NEAR_COPY = 0.97
 """Cosine above which two examples count as the same text said twice."""
 OUTLIER_NAME = "Outliers (no clear topic)"
@@ -35,22 +35,63 @@ def build_topics(
     *,
     languages: Sequence[str],
     names: dict[int, str] | None = None,
+    label_language: str = "auto",
+    embedder: Any | None = None,
+    cache: Any | None = None,
+    labeller: Any = "offline",
     phrases: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> tuple[Topic, ...]:
-    """Describe every topic in ``labels``.
+    """Describe every topic in ``labels`` (see :func:`describe_topics`, which also returns the labels)."""
+    topics, _ = describe_topics(
+        documents,
+        labels,
+        vectors,
+        languages=languages,
+        names=names,
+        label_language=label_language,
+        embedder=embedder,
+        cache=cache,
+        labeller=labeller,
+        phrases=phrases,
+    )
+    return topics
+
+
+def describe_topics(
+    documents: Documents,
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    *,
+    languages: Sequence[str],
+    names: dict[int, str] | None = None,
+    label_language: str = "auto",
+    embedder: Any | None = None,
+    cache: Any | None = None,
+    labeller: Any = "offline",
+    phrases: Sequence[Sequence[Sequence[str]]] | None = None,
+) -> tuple[tuple[Topic, ...], LabelSet]:
+    """Describe every topic in ``labels`` and name it in the label language.
 
     Args:
         documents: The prepared documents (all rows).
         labels: Topic id per unique text (aligned with ``documents.unique_rows``).
         vectors: Embeddings aligned with ``labels``.
         languages: Language code per row.
-        names: Analyst-given names that override the keyword names.
+        names: Analyst-given names that override the generated names.
+        label_language: ISO 639-1 code or ``auto`` (the file's majority language by rows).
+        embedder: The run's embedder, for labels in a language the topic's texts are not in;
+            without it names use the label language's own words (method ``keywords``).
+        cache: Embedding cache for the label candidates.
+        labeller: ``offline``, ``auto``, ``openai`` or :class:`~pipeline.labels.LabellerSettings`.
         phrases: ``tokenize_many`` of the unique texts when the caller already has it.
 
     Returns:
-        Topics ordered by id, the outlier topic (``-1``) first when present.
+        Topics ordered by id, the outlier topic (``-1``) first when present, and the label set
+        their names and keywords come from. ``Topic.keywords`` are in the label language,
+        ``Topic.keywords_original`` in the texts' own languages.
     """
-    from pipeline.keywords import extract_keywords, topic_name
+    from pipeline.keywords import extract_keywords
+    from pipeline.labels import label_topics
     from pipeline.tokenize import tokenize_many
 
     unique = documents.unique_rows
@@ -59,7 +100,26 @@ def build_topics(
     if phrases is None:
         phrases = tokenize_many(texts, unique_langs)  # once: the naming pass re-uses it
     keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS, phrases=phrases)
-    name_words = _name_keywords(texts, labels, unique_langs, phrases)
+    original = {t: tuple((w, round(float(s), 5)) for w, s in words) for t, words in keywords.items()}
+    examples = {
+        int(t): [int(i) for i in _representatives(vectors, np.flatnonzero(labels == t))]
+        for t in np.unique(labels)
+    }
+    label_set = label_topics(
+        texts=texts,
+        labels=labels,
+        vectors=vectors,
+        languages=unique_langs,
+        phrases=phrases,
+        label_language=label_language,
+        embedder=embedder,
+        cache=cache,
+        labeller=labeller,
+        examples=examples,
+        keywords_original=original,
+        outlier_name=OUTLIER_NAME,
+        row_languages=[lang for lang in languages if lang],
+    )
 
     # Every row that takes a topic: the unique text itself and its duplicates.
     row_topic = documents.spread(np.asarray(labels, dtype=np.int64), EXCLUDED)
@@ -68,72 +128,23 @@ def build_topics(
     topics: list[Topic] = []
     for topic_id in sorted(int(t) for t in np.unique(labels)):
         rows = np.flatnonzero(row_topic == topic_id)
-        members = np.flatnonzero(labels == topic_id)
-        words = [(w, round(float(s), 5)) for w, s in keywords.get(topic_id, [])]
-        fallback = OUTLIER_NAME if topic_id == OUTLIER else f"Topic {topic_id}"
-        name = (names or {}).get(topic_id) or (
-            OUTLIER_NAME
-            if topic_id == OUTLIER
-            else topic_name(name_words.get(topic_id) or words, fallback=fallback)
+        auto_name = label_set.names.get(topic_id) or (
+            OUTLIER_NAME if topic_id == OUTLIER else f"Topic {topic_id}"
         )
         topics.append(
             Topic(
                 id=topic_id,
-                name=name,
+                name=(names or {}).get(topic_id) or auto_name,
                 size=len(rows),
                 share=round(len(rows) / n_with_topic, 6),
-                keywords=tuple(words),
-                examples=tuple(int(unique[i]) for i in _representatives(vectors, members)),
+                keywords=tuple(label_set.keywords.get(topic_id) or original.get(topic_id, ())),
+                examples=tuple(int(unique[i]) for i in examples[topic_id]),
                 languages=dict(Counter(languages[int(r)] for r in rows).most_common()),
+                keywords_original=original.get(topic_id, ()),
+                auto_name=auto_name,
             )
         )
-    return tuple(topics)
-
-
-def _name_keywords(
-    texts: Sequence[str],
-    labels: np.ndarray,
-    languages: Sequence[str],
-    phrases: Sequence[Sequence[Sequence[str]]],
-) -> dict[int, list[tuple[str, float]]]:
-    """Keywords for naming each topic in its own main language.
-
-    In a multilingual topic the rarest language's words often score highest (they are the most
-    concentrated), which gives an English-majority topic a French name. Names are therefore taken
-    from a class-based TF-IDF over the texts of one language only: the file's main language where
-    the topic uses it enough, else the topic's own most common language.
-    """
-    from pipeline.keywords import extract_keywords
-
-    langs = np.asarray(languages, dtype=object)
-    if len(set(languages)) <= 1:
-        return {}
-    known = [lang for lang in languages if lang not in ("", "und")]
-    primary = Counter(known).most_common(1)[0][0] if known else ""
-    dominant: dict[int, str] = {}
-    for topic_id in np.unique(labels):
-        counts = Counter(lang for lang in langs[labels == topic_id] if lang not in ("", "und"))
-        if not counts:
-            continue
-        # The file's main language names every topic where it is well represented, so an
-        # analyst reads one language across the topic list; otherwise the topic's own main one.
-        if counts[primary] >= PRIMARY_LANGUAGE_SHARE * sum(counts.values()):
-            dominant[int(topic_id)] = primary
-        else:
-            dominant[int(topic_id)] = counts.most_common(1)[0][0]
-    out: dict[int, list[tuple[str, float]]] = {}
-    for lang in sorted(set(dominant.values())):
-        mask = langs == lang
-        keep = np.flatnonzero(mask)
-        keywords = extract_keywords(
-            [texts[int(i)] for i in keep],
-            labels[mask],
-            languages=[lang] * len(keep),
-            top_n=3,
-            phrases=[phrases[int(i)] for i in keep],
-        )
-        out.update({t: keywords[t] for t, d in dominant.items() if d == lang and keywords.get(t)})
-    return out
+    return tuple(topics), label_set
 
 
 def _representatives(vectors: np.ndarray, members: np.ndarray, k: int = N_EXAMPLES) -> np.ndarray:
@@ -188,7 +199,23 @@ def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None =
     if name:
         custom[target] = " ".join(name.split())[:120]
     topics = build_topics(
-        result.documents, labels, result.embeddings.vectors, languages=result.languages, names=custom
+        result.documents,
+        labels,
+        result.embeddings.vectors,
+        languages=result.languages,
+        names=custom,
+        label_language=_label_language(result),
+    )
+    # Topics the merge did not touch keep their names and label-language keywords (naming here has
+    # no embedder, so it would otherwise fall back to in-language words only).
+    before = {t.id: t for t in result.topics}
+    topics = tuple(
+        dataclasses.replace(
+            t, name=before[t.id].name, auto_name=before[t.id].auto_name, keywords=before[t.id].keywords
+        )
+        if t.id in before and t.id not in ids
+        else t
+        for t in topics
     )
     n_topics = len(np.unique(labels[labels >= 0]))
     base_reason = result.clustering.reason.split("; then merged by the analyst", 1)[0]
@@ -204,8 +231,17 @@ def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None =
     return themes_after_merge(merged, ids, target)
 
 
+def _label_language(result: RunResult) -> str:
+    """The language the run's topics are named in (``auto`` for runs made before label languages)."""
+    if result.label_sets:
+        return result.label_sets[0].language
+    return str(result.manifest.get("label_language") or "auto")
+
+
 def _is_custom(result: RunResult, topic: Topic) -> bool:
-    from pipeline.keywords import topic_name
+    if topic.auto_name:
+        return topic.name != topic.auto_name
+    from pipeline.labels.keywords import topic_name
 
     generated = (
         OUTLIER_NAME if topic.id == OUTLIER else topic_name(topic.keywords, fallback=f"Topic {topic.id}")
@@ -216,6 +252,10 @@ def _is_custom(result: RunResult, topic: Topic) -> bool:
 def with_clustering(result: RunResult, clustering: Clustering) -> RunResult:
     """Return ``result`` re-described for a new clustering (used by tools that re-cluster)."""
     topics = build_topics(
-        result.documents, clustering.labels, result.embeddings.vectors, languages=result.languages
+        result.documents,
+        clustering.labels,
+        result.embeddings.vectors,
+        languages=result.languages,
+        label_language=_label_language(result),
     )
     return dataclasses.replace(result, clustering=clustering, topics=topics)

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pipeline.labels.base import LabelSet
 
 STATUS_OK = "ok"
 OUTLIER = -1
@@ -223,6 +226,10 @@ class Topic:
     examples: tuple[int, ...]
     """Rows of the most representative texts, best first."""
     languages: dict[str, int]
+    keywords_original: tuple[tuple[str, float], ...] = ()
+    """Keywords in the texts' own languages (``keywords`` are in the label language)."""
+    auto_name: str = ""
+    """The generated name (``name`` differs when an analyst renamed the topic)."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +288,8 @@ class RunResult:
     manifest: dict[str, Any]
     themes: tuple[Theme, ...] = ()
     """Themes over the topics (empty for runs saved before themes existed)."""
+    label_sets: tuple[LabelSet, ...] = ()
+    """Topic label sets by language; the first is the one ``topics`` show."""
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""

@@ -15,6 +15,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Label candidates from the word list: 20,000 per language in a run, 3,000 keep tests fast.
+os.environ.setdefault("FEEDBACK_TOPICS_LABEL_WORDS", "3000")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -59,6 +59,7 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
         "languages",
         "theme_id",
         "theme_name",
+        "keywords_original",
     ]
     assert 4 <= len(topics) <= 40
     # Every topic belongs to exactly one theme, and the theme's name is the one in assignments.

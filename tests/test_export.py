@@ -339,7 +339,17 @@ def test_json_export(result) -> None:
     assert len(document["assignments"]) == result.documents.n_rows
     assert document["topics"][-1]["id"] == OUTLIER
     first = document["topics"][0]
-    assert set(first) == {"id", "name", "size", "share", "keywords", "examples", "languages", "theme_id"}
+    assert set(first) == {
+        "id",
+        "name",
+        "size",
+        "share",
+        "keywords",
+        "examples",
+        "languages",
+        "keywords_original",
+        "theme_id",
+    }
     assert first["keywords"][0]["word"] and isinstance(first["keywords"][0]["weight"], float)
     for record, status in zip(document["assignments"], result.documents.status, strict=True):
         assert record["status"] == status

@@ -106,6 +106,7 @@ def _settings(upload, docs) -> None:
                     assign_outliers=assign,
                     seed=seed,
                     umap_fit_rows=fit_rows,
+                    label_language=state.label_lang(),
                     load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
                 )
             )
@@ -200,6 +201,9 @@ def render() -> None:
             timings = summary.get("timings_s") or {}
             total = sum(float(v) for v in timings.values()) if timings else None
             cols[3].metric(t("run.duration"), f"{total:.1f} s" if total else "—")
+            warning = (summary.get("language_coverage") or {}).get("warning")
+            if warning:
+                st.warning(t("common.coverage_warning", warning=warning), icon=":material/translate:")
             st.page_link("views/topics.py", label=t("run.see_topics"), icon=":material/arrow_forward:")
 
     upload = state.upload()

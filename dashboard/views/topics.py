@@ -91,7 +91,10 @@ def _overview(result) -> None:
 
 def _table(result, current) -> None:
     frame = analysis.topic_overview(result)
-    key = f"w_topic_table_{len(current.edits)}"
+    original = {tp.id: "; ".join(w for w, _ in tp.keywords_original[:8]) for tp in result.topics}
+    frame["keywords_original"] = [original.get(int(i), "") for i in frame["topic_id"]]
+    shown = result.label_sets[0].language if result.label_sets else ""
+    key = f"w_topic_table_{len(current.edits)}_{shown}"
     ids = [int(i) for i in frame["topic_id"]]
     st.data_editor(
         frame,
@@ -99,7 +102,7 @@ def _table(result, current) -> None:
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(frame), 460),
-        disabled=["topic_id", "size", "share", "keywords", "languages"],
+        disabled=["topic_id", "size", "share", "keywords", "languages", "keywords_original"],
         on_change=_on_table_edit,
         args=(key, ids),
         column_config={
@@ -116,6 +119,9 @@ def _table(result, current) -> None:
             ),
             "keywords": st.column_config.TextColumn(t("topics.col_keywords"), width="medium"),
             "languages": st.column_config.TextColumn(t("topics.col_languages")),
+            "keywords_original": st.column_config.TextColumn(
+                t("topics.col_keywords_original"), width="medium"
+            ),
         },
     )
     st.caption(t("topics.table_hint"))
@@ -276,10 +282,46 @@ def _detail(result) -> None:
         _breakdowns(result, topic_id, roles)
 
 
+def _label_language(current):
+    """The label-language switch; relabels the open run when the choice differs from its names."""
+    options = services.label_languages(current.base)
+    wanted = state.label_lang()
+    if wanted not in options:
+        options.append(wanted)
+    if st.session_state.get("w_label_lang") not in options:
+        st.session_state["w_label_lang"] = wanted
+    choice = st.selectbox(
+        t("topics.label_language"), options, key="w_label_lang", help=t("topics.label_language_help")
+    )
+    if choice != wanted:
+        state.set_label_lang(choice)
+    shown = services.shown_language(current.result)
+    explicit = bool(st.session_state.get(state.LABEL_LANG))
+    failed = st.session_state.setdefault("ft_relabel_failed", set())
+    # Runs made before label languages (no label sets) are relabelled only when asked to.
+    if choice != shown and (explicit or current.base.label_sets) and (current.run_id, choice) not in failed:
+        with st.spinner(t("topics.relabelling", lang=choice)):
+            try:
+                current = services.relabel(current, choice)
+                state.set_open_run(current)
+            except Exception as exc:
+                failed.add((current.run_id, choice))
+                message = getattr(exc, "user_message", "") or type(exc).__name__
+                st.warning(t("topics.relabel_failed", lang=choice, error=message))
+    if current.result.label_sets:
+        label_set = current.result.label_sets[0]
+        st.caption(t("topics.label_method", lang=label_set.language, method=label_set.method))
+    return current
+
+
 def render() -> None:
     ui.header("topics")
     result = ui.require_result()
-    current = state.open_run()
+    current = _label_language(state.open_run())
+    result = current.result
+    warning = (result.manifest.get("language_coverage") or {}).get("warning")
+    if warning:
+        st.warning(t("common.coverage_warning", warning=warning), icon=":material/translate:")
     _overview(result)
     st.subheader(t("topics.table_title"))
     _table(result, current)
