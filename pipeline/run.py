@@ -160,7 +160,29 @@ def run(
         )
         report("keywords", 1, 1)
     with _timed(timings, "themes"):
+        from pipeline.labels import label_topics
+        from pipeline.themes import OUTLIER_THEME_NAME
+
         theme_choice = choose_themes(reduction.cluster_space, clustering.labels, seed=config.seed)
+        theme_labels = np.array(
+            [theme_choice.theme_of.get(int(t), -1) for t in clustering.labels], dtype=np.int64
+        )
+        theme_label_set = label_topics(  # themes are named like topics, in the same language
+            texts=unique_texts,
+            labels=theme_labels,
+            vectors=embeddings.vectors,
+            languages=unique_langs,
+            phrases=phrases,
+            label_language=label_set.language,
+            embedder=embedder,
+            cache=cache,
+            labeller=LabellerSettings(
+                name=config.labeller, url=config.labeller_url, model=config.labeller_model
+            ),
+            outlier_name=OUTLIER_THEME_NAME,
+            row_languages=[lang for lang in languages if lang],
+            seed=config.seed,
+        )
         themes = build_themes(
             documents,
             clustering.labels,
@@ -168,6 +190,7 @@ def run(
             topics=topics,
             languages=languages,
             phrases=phrases,
+            label_set=theme_label_set,
         )
     language_counts = dict(Counter(code for code in languages if code).most_common())
     coverage = language_coverage(model_name=model_name, languages=language_counts)

@@ -101,6 +101,7 @@ def build_themes(
     languages: Sequence[str],
     names: dict[int, str] | None = None,
     phrases: Sequence[Sequence[Sequence[str]]] | None = None,
+    label_set: Any | None = None,
 ) -> tuple[Theme, ...]:
     """Describe every theme: size, share, keywords, name and its topics.
 
@@ -112,6 +113,8 @@ def build_themes(
         languages: Language code per row.
         names: Analyst-given theme names that override the keyword names.
         phrases: ``tokenize_many`` of the unique texts when the caller already has it.
+        label_set: A :class:`~pipeline.labels.base.LabelSet` over the theme labels (names and
+            keywords in the run's label language); without it themes are named from keywords.
 
     Returns:
         Themes ordered by id, the outlier theme (``-1``) first when present.
@@ -135,9 +138,12 @@ def build_themes(
         member_topics = tuple(sorted(t for t, th in theme_of.items() if th == theme_id))
         size = sum(sizes.get(t, 0) for t in member_topics)
         words = tuple((w, round(float(s), 5)) for w, s in keywords.get(theme_id, []))
+        if label_set is not None and label_set.keywords.get(theme_id):
+            words = tuple((str(w), round(float(s), 5)) for w, s in label_set.keywords[theme_id])
         fallback = OUTLIER_THEME_NAME if theme_id == OUTLIER else f"Theme {theme_id}"
+        labelled = label_set.names.get(theme_id) if label_set is not None else None
         name = (names or {}).get(theme_id) or (
-            OUTLIER_THEME_NAME if theme_id == OUTLIER else topic_name(words, fallback=fallback)
+            OUTLIER_THEME_NAME if theme_id == OUTLIER else labelled or topic_name(words, fallback=fallback)
         )
         themes.append(
             Theme(
@@ -153,24 +159,25 @@ def build_themes(
 
 
 def themes_after_merge(result: RunResult, merged: Sequence[int], target: int) -> RunResult:
-    """Re-describe the themes after topics ``merged`` became topic ``target`` (it keeps its theme)."""
+    """Re-count the themes after topics ``merged`` became topic ``target`` (it keeps its theme).
+
+    Themes keep their ids, names and keywords; a theme left without topics is dropped.
+    """
     if not result.themes:
         return result
-    theme_of = {t: th.id for th in result.themes for t in th.topic_ids}
-    for topic_id in merged:
-        if topic_id != target:
-            theme_of.pop(int(topic_id), None)
-    theme_of = {t.id: theme_of.get(t.id, OUTLIER if t.id == OUTLIER else 0) for t in result.topics}
-    custom = {th.id: th.name for th in result.themes if th.name != _generated_name(th)}
-    themes = build_themes(
-        result.documents,
-        result.clustering.labels,
-        theme_of,
-        topics=result.topics,
-        languages=result.languages,
-        names=custom,
-    )
-    return dataclasses.replace(result, themes=themes)
+    gone = {int(t) for t in merged if int(t) != target}
+    sizes = {t.id: t.size for t in result.topics}
+    total = sum(sizes.values()) or 1
+    themes = []
+    for theme in result.themes:
+        topic_ids = tuple(t for t in theme.topic_ids if t not in gone and t in sizes)
+        if not topic_ids:
+            continue
+        size = sum(sizes[t] for t in topic_ids)
+        themes.append(
+            dataclasses.replace(theme, topic_ids=topic_ids, size=size, share=round(size / total, 6))
+        )
+    return dataclasses.replace(result, themes=tuple(themes))
 
 
 def rename_theme(result: RunResult, theme_id: int, name: str) -> RunResult:
@@ -184,14 +191,6 @@ def rename_theme(result: RunResult, theme_id: int, name: str) -> RunResult:
         raise ConfigError(f"There is no theme {theme_id} in this run.", code="theme_id")
     themes = tuple(dataclasses.replace(t, name=name) if t.id == theme_id else t for t in result.themes)
     return dataclasses.replace(result, themes=themes)
-
-
-def _generated_name(theme: Theme) -> str:
-    from pipeline.keywords import topic_name
-
-    if theme.id == OUTLIER:
-        return OUTLIER_THEME_NAME
-    return topic_name(theme.keywords, fallback=f"Theme {theme.id}")
 
 
 def _by_size(theme_of: dict[int, int], labels: np.ndarray) -> dict[int, int]:
