@@ -46,6 +46,9 @@ WORDLIST_SIZE = 20_000
 (banking77 in Chinese: 转账 is the 15,098th word, 手续费 16,253rd); 20,000 are embedded once per
 model and language (about 15 s cold with use-multilingual on two cores, then read from the cache)."""
 WORDLIST_ENV = "FEEDBACK_TOPICS_LABEL_WORDS"
+WORDLIST_MIN_TEXTS = 5
+"""The word list is used only when some group has fewer than this many texts in the label
+language, or less than half of its texts (a one-language file named in its own language skips it)."""
 RARITY_PENALTY = 0.05
 """Word-list entries lose up to this much score by frequency rank, so a rare word (卡卡) needs to
 be clearly nearer the group than a common one (卡) to beat it."""
@@ -149,6 +152,9 @@ def offline_labels(
     if embedder is not None and real_ids and len(vectors):
         method = "phrases+embedding"
         size = default_wordlist_size() if wordlist_size is None else wordlist_size
+        sizes = Counter(int(g) for g in labels)
+        if all(n_in.get(g, 0) >= max(WORDLIST_MIN_TEXTS, 0.5 * sizes[g]) for g in real_ids):
+            size = 0  # every group is mostly in the label language: its own words name it
         candidates, keyword_terms, prior, sources = _candidates(
             evidence, phrase_stats, lang, wordlist_size=size
         )
