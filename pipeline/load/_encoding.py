@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from pipeline.errors import LoadError
 from pipeline.types import LoadOptions
@@ -59,8 +58,33 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+# Legacy candidates, in order of preference when two read equally well.
+_LEGACY: tuple[str, ...] = (
+    "cp1252",
+    "gb18030",
+    "big5",
+    "cp932",
+    "cp949",
+    "euc_jp",
+    "cp1250",
+    "cp1251",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "cp874",
+    "koi8-r",
+    "latin-1",
+)
+_WIDE: tuple[str, ...] = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
+_SCORE_BYTES = 24_000
+_SURE = 0.75
+"""Confidence below which the choice is flagged with its alternatives."""
+
+
 def _decode(data: bytes, *, name: str, options: LoadOptions) -> tuple[str, _Encoding]:
-    """Bytes to text: override, BOM, UTF-16 pattern, strict UTF-8, then a ranked guess."""
+    """Bytes to text: override, BOM, then every candidate decoded and scored on the evidence."""
     if options.encoding:
         try:
             codec = codecs.lookup(options.encoding).name
@@ -76,6 +100,7 @@ def _decode(data: bytes, *, name: str, options: LoadOptions) -> tuple[str, _Enco
         if codec.startswith("utf-16") or codec.startswith("utf-32"):
             text = text.lstrip("\ufeff")
         enc = _Encoding(_canonical(codec), None, (), overridden=True)
+        enc.warnings.extend(_override_warnings(data, codec=_canonical(codec), text=text, name=name))
         return _check_text(text, name=name), enc
 
     for bom, codec in (
@@ -90,19 +115,20 @@ def _decode(data: bytes, *, name: str, options: LoadOptions) -> tuple[str, _Enco
             label = "utf-8-sig" if codec == "utf-8-sig" else codec
             return _check_text(text, name=name), _Encoding(label, 1.0, ())
 
-    utf16 = _utf16_without_bom(data)
-    if utf16:
-        text = data.decode(utf16, errors="replace")
-        enc = _Encoding(utf16, 0.9, ("utf-16-be" if utf16 == "utf-16-le" else "utf-16-le",))
-        return _check_text(text, name=name), enc
-
-    _check_binary(data, name=name)
+    utf8: str | None
     try:
-        return _check_text(data.decode("utf-8"), name=name), _Encoding("utf-8", 1.0, ())
+        utf8 = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-
-    guess = _guess_legacy(data)
+        utf8 = None
+    if b"\x00" in data[:65536]:
+        wide = _wide_unicode(data, utf8=utf8)
+        if wide is not None:
+            return wide
+    if utf8 is not None:
+        # Valid UTF-8 is decided: control characters in it are the customers' text, not binary.
+        return utf8, _Encoding("utf-8", 1.0, ())
+    _check_binary(data, name=name)
+    guess = _guess_legacy(data, name=name)
     if guess is None:
         raise LoadError(
             f"The text encoding of {name} could not be recognised, and it may not be a text table at "
@@ -110,34 +136,56 @@ def _decode(data: bytes, *, name: str, options: LoadOptions) -> tuple[str, _Enco
             "(--encoding, e.g. gb18030, cp932, cp1252).",
             code="encoding",
         )
-    text = data.decode(guess.name, errors="replace")
-    return _check_text(text, name=name), guess
+    text, enc = guess
+    return _check_text(text, name=name), enc
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
-    sample = data[:8192]
-    sample = sample[: len(sample) - len(sample) % 2]
-    half = len(sample) // 2
-    if half < 2:
+def _aligned(data: bytes, unit: int, limit: int = 65536) -> bytes:
+    sample = data[:limit]
+    return sample[: len(sample) - len(sample) % unit]
+
+
+def _wide_unicode(data: bytes, *, utf8: str | None) -> tuple[str, _Encoding] | None:
+    """UTF-32 or UTF-16 without a BOM: strict decoding, line breaks, and plausible characters."""
+    from pipeline.load._evidence import whole_plausibility
+
+    scored: list[tuple[float, str]] = []
+    for codec in _WIDE:
+        unit = 4 if "32" in codec else 2
+        if len(data) % unit:
+            continue
+        try:
+            text = _aligned(data, unit).decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if "\n" not in text and "\r" not in text and len(data) > 64:
+            continue
+        scored.append((whole_plausibility(text), codec))
+    if not scored:
         return None
-    even_zero = sample[0::2].count(0) / half
-    odd_zero = sample[1::2].count(0) / half
-    if odd_zero > 0.3 and even_zero < 0.05:
-        return "utf-16-le"
-    if even_zero > 0.3 and odd_zero < 0.05:
-        return "utf-16-be"
-    return None
+    scored.sort(key=lambda s: -s[0])
+    best, codec = scored[0]
+    rival = whole_plausibility(utf8[:65536]) if utf8 is not None else 0.0
+    if best < 0.8 or best <= rival + 0.1:
+        return None
+    text = data.decode(codec, errors="replace")
+    others = tuple(c for _, c in scored[1:])
+    margin = best - (scored[1][0] if len(scored) > 1 else rival)
+    return text, _Encoding(codec, round(min(1.0, 0.5 + margin), 3), others)
 
 
 def _check_binary(data: bytes, *, name: str) -> None:
+    """Refuse bytes that are neither UTF-8 nor UTF-16/32 and hold NUL bytes or mostly control bytes."""
     sample = data[:65536]
     if len(sample) < 256:
         return
+    nul = sample.count(0)
     controls = sum(1 for b in sample if b in _CONTROL_BYTES)
-    if controls / len(sample) > 0.05:
+    if nul / len(sample) > 0.001 or controls / len(sample) > 0.05:
         raise LoadError(
-            f"{name} looks like binary data, not a text table ({controls} control bytes in the first "
-            f"{len(sample)}). Upload a CSV, TSV, XLSX, JSONL or Parquet file.",
+            f"{name} looks like binary data, not a text table ({nul} NUL and {controls} control bytes in "
+            f"the first {len(sample)}, and it is not UTF-8 or UTF-16 text). Upload a CSV, TSV, XLSX, "
+            "JSONL or Parquet file.",
             code="wrong_type",
         )
 
@@ -146,7 +194,9 @@ def _check_text(text: str, *, name: str) -> str:
     """Refuse decoded text that is mostly replacement or control characters (binary data)."""
     sample = text[:65536]
     if len(sample) >= 256:
-        bad = sample.count("\ufffd") + sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r")
+        bad = sample.count("\ufffd") + sum(
+            1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r") or 0x80 <= ord(ch) <= 0x9F
+        )
         if bad / len(sample) > 0.1:
             raise LoadError(
                 f"{name} does not look like text in any encoding ({bad} unreadable characters in the "
@@ -157,92 +207,143 @@ def _check_text(text: str, *, name: str) -> str:
     return text
 
 
-def _guess_legacy(data: bytes) -> _Encoding | None:
-    """Guess a non-UTF-8 encoding; return it with its confidence and the alternatives worth offering."""
-    from charset_normalizer import from_bytes
-
-    sample = data[:262144]
-    if len(data) > len(sample):
-        cut = sample.rfind(b"\n")
-        sample = sample[: cut + 1] if cut > 0 else sample
-    # Mostly UTF-8 with a few stray bytes (mixed file): keep UTF-8 and report the bad rows.
-    loose = data.decode("utf-8", errors="replace")
-    n_bad = loose.count("\ufffd")
-    n_good = sum(1 for ch in loose if ord(ch) > 127 and ch != "\ufffd")
-    results = list(from_bytes(sample))
-    ranked: list[tuple[str, float]] = []
-    for match in results:
-        canon = _canonical(match.encoding)
-        if canon not in [r[0] for r in ranked] and canon not in ("utf-8", "utf-16-le", "utf-16-be"):
-            ranked.append((canon, max(0.0, 1.0 - float(match.chaos))))
-    if n_good > 0 and n_bad <= n_good:
-        alts = _alternatives("utf-8", [r[0] for r in ranked], data)
-        return _Encoding(
-            "utf-8",
-            round(n_good / (n_good + n_bad), 3),
-            alts,
-            warnings=[
-                "The file is UTF-8 with some bytes that are not valid UTF-8 (a mixed-encoding file); "
-                "those rows are reported as 'undecodable'. Choose another encoding if most rows look wrong."
-            ],
-        )
-    choice: str | None = None
-    confidence = 0.0
-    high = [i for i, b in enumerate(sample) if b > 127]
-    if high:
-        isolated = sum(
-            1
-            for i in high
-            if (i == 0 or sample[i - 1] < 128) and (i + 1 >= len(sample) or sample[i + 1] < 128)
-        ) / len(high)
-        kana = _share(sample, "cp932", lambda c: 0x3040 <= ord(c) <= 0x30FF)
-        if kana is not None and kana >= 0.15:
-            choice, confidence = "cp932", round(min(0.95, 0.5 + kana), 3)
-        elif isolated >= 0.6:
-            for single in ("cp1252", "latin-1"):
-                if _decodes(data, single):
-                    choice, confidence = single, round(0.5 + isolated / 2, 3)
-                    break
-        elif any(r[0] == "big5" for r in ranked) and _decodes(data, "gb18030") and _decodes(sample, "big5"):
-            # GB2312 text uses only A1-FE trail bytes; real Big5 text often has 40-7E trails.
-            big5_low = _big5_low_trail_share(sample)
-            if big5_low == 0.0:
-                choice, confidence = "gb18030", 0.6
-    if choice is None:
-        for canon, conf in ranked:
-            if _decodes(data, canon):
-                choice, confidence = canon, round(conf, 3)
+def _scoring_sample(lines: list[bytes]) -> bytes:
+    """The lines holding non-ASCII bytes, up to about 24 kB: the only ones where candidates differ."""
+    out: list[bytes] = []
+    size = 0
+    for line in lines:
+        if max(line, default=0) > 127:
+            out.append(line)
+            size += len(line)
+            if size >= _SCORE_BYTES:
                 break
-    if choice is None:
-        for canon, _ in ranked:
-            choice, confidence = canon, 0.1
-            break
-    if choice is None:
+    return b"".join(out)
+
+
+def _rank(sample: bytes, candidates: Sequence[str]) -> list[tuple[float, str, str]]:
+    """(score, codec, decoded sample) per candidate, best first; identical readings kept once."""
+    from pipeline.load._evidence import family, plausibility
+
+    seen: set[str] = set()
+    ranked: list[tuple[float, int, str, str]] = []
+    for position, codec in enumerate(candidates):
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            text = sample.decode(codec, errors="replace")
+        except LookupError:
+            continue
+        if text in seen:
+            continue
+        seen.add(text)
+        ranked.append((plausibility(text, family(codec))[0], -position, codec, text))
+    ranked.sort(reverse=True)
+    return [(score, codec, text) for score, _, codec, text in ranked]
+
+
+def _guess_legacy(data: bytes, *, name: str) -> tuple[str, _Encoding] | None:
+    """Not UTF-8: decode with every candidate, score, compare; or mix UTF-8 and one legacy codec."""
+    lines = data.splitlines(keepends=True)
+    invalid: list[int] = []
+    valid_wide = 0
+    for number, line in enumerate(lines):
+        if max(line, default=0) <= 127:
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            invalid.append(number)
+        else:
+            valid_wide += 1
+    ranked = _rank(_scoring_sample(lines), _LEGACY)
+    if not ranked:
         return None
-    return _Encoding(choice, confidence, _alternatives(choice, [r[0] for r in ranked], data))
+    best_score, choice, _ = ranked[0]
+    if valid_wide and invalid:
+        # Some lines are UTF-8 and others are not: score the non-UTF-8 lines alone, then compare
+        # reading every line in one codec with reading the UTF-8 lines as UTF-8 and the rest so.
+        from pipeline.load._evidence import family, plausibility
+
+        bad_lines = [lines[i] for i in invalid]
+        legacy = _rank(_scoring_sample(bad_lines), _LEGACY)[0][1]
+        wide_lines = [line for line in lines if max(line, default=0) > 127]
+        mixed_text = "".join(_mixed_line(line, legacy) for line in wide_lines[:2000])
+        whole_text = b"".join(wide_lines[:2000]).decode(choice, errors="replace")
+        if plausibility(mixed_text, family(legacy))[0] > plausibility(whole_text, family(choice))[0]:
+            text = "".join(_mixed_line(line, legacy) for line in lines)
+            shown = ", ".join(str(i + 1) for i in invalid[:10])
+            enc = _Encoding(
+                f"utf-8+{_canonical(legacy)}",
+                round(valid_wide / (valid_wide + len(invalid)), 3),
+                _alternatives("utf-8", [legacy, *(c for _, c, _ in ranked)], data),
+                warnings=[
+                    f"{name} mixes encodings: {valid_wide:,} line(s) are UTF-8 and {len(invalid):,} are "
+                    f"not (lines {shown}{'…' if len(invalid) > 10 else ''}); those were read as "
+                    f"{_canonical(legacy)}. Check them, or choose one encoding (--encoding)."
+                ],
+            )
+            return text, enc
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    confidence = round(max(0.0, min(1.0, 0.5 + (best_score - second) * 2.5)) * min(1.0, best_score), 3)
+    canon = _canonical(choice)
+    alternatives = _alternatives(canon, [_canonical(c) for _, c, _ in ranked[1:]], data)
+    text = data.decode(choice, errors="replace")
+    enc = _Encoding(canon, confidence, alternatives)
+    if confidence < _SURE and len(ranked) > 1:
+        enc.warnings.append(_unsure_warning(name, lines, canon, ranked[1][1], confidence))
+    return text, enc
 
 
-def _share(sample: bytes, encoding: str, predicate: Any) -> float | None:
+def _mixed_line(line: bytes, legacy: str) -> str:
     try:
-        text = sample.decode(encoding)
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        return None
-    wide = [c for c in text if ord(c) > 127]
-    if not wide:
-        return None
-    return sum(1 for c in wide if predicate(c)) / len(wide)
+        return line.decode(legacy, errors="replace")
 
 
-def _big5_low_trail_share(sample: bytes) -> float:
-    text = sample.decode("big5", errors="ignore")
-    pairs = low = 0
-    for ch in text:
-        if ord(ch) > 127:
-            encoded = ch.encode("big5", errors="ignore")
-            if len(encoded) == 2:
-                pairs += 1
-                low += 0x40 <= encoded[1] <= 0x7E
-    return low / pairs if pairs else 1.0
+def _unsure_warning(name: str, lines: list[bytes], choice: str, other: str, confidence: float) -> str:
+    example = ""
+    for line in lines:
+        if max(line, default=0) <= 127:
+            continue
+        a = line.decode(choice, errors="replace").strip()
+        b = line.decode(other, errors="replace").strip()
+        if a != b:
+            example = f" For example, {a[:40]!r} would read as {b[:40]!r} in {_canonical(other)}."
+            break
+    return (
+        f"The text encoding of {name} is uncertain ({confidence:.0%}): read as {choice}.{example} If the "
+        "text looks wrong, choose another encoding (--encoding)."
+    )
+
+
+def _override_warnings(data: bytes, *, codec: str, text: str, name: str) -> list[str]:
+    """Say when a chosen encoding reads the file worse than the evidence-based choice."""
+    if codec in ("utf-8", "utf-8-sig") or max(data[:65536], default=0) <= 127:
+        return []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return [
+            f"{name} is valid UTF-8, but it was read as {codec} as chosen; non-ASCII text (such as "
+            "accents or CJK characters) is then garbled. Leave the encoding on automatic, or choose utf-8."
+        ]
+    from pipeline.load._evidence import family, plausibility
+
+    lines = data.splitlines(keepends=True)
+    ranked = _rank(_scoring_sample(lines), _LEGACY)
+    if not ranked:
+        return []
+    best_score, best, _ = ranked[0]
+    mine = plausibility(_scoring_sample(lines).decode(codec, errors="replace"), family(codec))[0]
+    if _canonical(best) != codec and best_score - mine >= 0.2:
+        return [
+            f"{name} was read as {codec} as chosen, but it reads much better as {_canonical(best)}; "
+            "check the text, or leave the encoding on automatic."
+        ]
+    return []
 
 
 def _alternatives(choice: str, ranked: Sequence[str], data: bytes) -> tuple[str, ...]:

@@ -1,0 +1,96 @@
+"""Encodings decided per file from evidence (issue 15): generated fixtures in many codecs.
+
+Every case passes when the text is read exactly, or when the loader says it is unsure (confidence
+below 0.75, a warning naming the alternatives): mojibake is never passed off as text silently.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import make_bad_fixtures as fx
+import pandas as pd
+import pytest
+
+from pipeline.errors import LoadError
+from pipeline.load import load_table
+from pipeline.types import LoadOptions
+
+SEEDS = (1, 2, 3)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("index", range(len(fx.ENCODED)))
+def test_generated_encodings_are_read_exactly(seed: int, index: int) -> None:
+    filename, data, texts, names = fx.encoded_case(seed, index)
+    table = load_table(data, filename=filename)
+    report = table.report
+    assert report.rows_read == len(table.frame) == len(table.row_status) == len(texts)
+    assert table.frame["text"].tolist() == texts, (report.encoding, report.encoding_confidence)
+    assert report.encoding in names
+
+
+def test_kanji_only_shift_jis_is_not_read_as_korean() -> None:
+    rng = fx.random.Random(7)
+    texts = [fx.sentence(rng, "ja_kanji", 12) for _ in range(20)]
+    data = ("id,text\n" + "".join(f"{i},{t}\n" for i, t in enumerate(texts))).encode("shift_jis")
+    table = load_table(data, filename="kanji.csv")
+    assert table.report.encoding == "cp932"
+    assert table.frame["text"].tolist() == texts
+
+
+def test_big5_with_only_high_trail_bytes_is_big5() -> None:
+    rng = fx.random.Random(3)
+    texts = [fx.big5_high_trail(rng, 15) for _ in range(10)]
+    data = ("id,text\n" + "".join(f"{i},{t}\n" for i, t in enumerate(texts))).encode("big5")
+    assert data.decode("gb18030")  # the trap: it also decodes as GB18030
+    table = load_table(data, filename="tw.csv")
+    assert table.report.encoding == "big5"
+    assert table.frame["text"].tolist() == texts
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mixed_utf8_and_cp1252_lines_each_read_in_their_encoding(seed: int) -> None:
+    data, texts = fx.mixed_utf8_legacy(seed)
+    table = load_table(data, filename="mixed.csv")
+    assert table.frame["text"].tolist() == texts
+    assert table.report.encoding == "utf-8+cp1252"
+    assert any("mixes encodings" in w for w in table.report.warnings)
+
+
+def test_latin1_override_on_valid_utf8_cjk_warns() -> None:
+    data = "id,text\n1,退款太慢了\n2,配送が遅い\n".encode()
+    table = load_table(data, filename="a.csv", options=LoadOptions(encoding="latin-1"))
+    assert table.report.encoding_overridden
+    assert any("is valid UTF-8" in w for w in table.report.warnings)
+    plain = load_table(data, filename="a.csv", options=LoadOptions(encoding="utf-8"))
+    assert not any("valid UTF-8" in w for w in plain.report.warnings)
+
+
+def test_ambiguous_legacy_file_is_flagged_with_alternatives() -> None:
+    # Hebrew cp1255 bytes read just as well as Cyrillic or Greek letter by letter.
+    data = ("id,text\n" + "1,המשלוח איטי מאוד\n" * 3).encode("cp1255")
+    table = load_table(data, filename="he.csv")
+    if table.frame["text"].tolist() != ["המשלוח איטי מאוד"] * 3:
+        assert table.report.encoding_confidence is not None and table.report.encoding_confidence < 0.75
+        assert any("uncertain" in w for w in table.report.warnings)
+        assert "cp1255" in table.report.encoding_alternatives
+
+
+def test_utf8_csv_full_of_control_characters_round_trips() -> None:
+    """The CI flake: \\x1f and C1 \\x80 in valid UTF-8 are text, not binary."""
+    texts = ["\x1f" * 60, "\x80\x1f\x80" * 40, "ok", "\x00\x01\x02 a", "\x9f\x85 b" * 20]
+    frame = pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts})
+    data = frame.to_csv(index=False, quoting=csv.QUOTE_ALL).encode("utf-8")
+    assert len(data) > 256
+    table = load_table(data, filename="controls.csv")
+    assert table.frame["text"].tolist() == texts
+    assert table.report.encoding == "utf-8"
+
+
+def test_random_bytes_are_still_refused_as_binary() -> None:
+    for seed in range(5):
+        data = fx.random.Random(seed).randbytes(4096)
+        with pytest.raises(LoadError) as info:
+            load_table(data, filename="x.csv")
+        assert info.value.code in ("wrong_type", "encoding")
