@@ -457,6 +457,89 @@ def mixed_utf8_legacy(seed: int, utf8_rows: int = 3, legacy_rows: int = 12) -> t
     return data, [text for text, _ in rows]
 
 
+# ------------------------------------------------------------------ generated row-loss cases
+def _answers(rng: random.Random, n: int) -> list[str]:
+    return [sentence(rng, rng.choice(["fr", "de", "ru", "zh", "ja"]), rng.randint(2, 6)) for _ in range(n)]
+
+
+def unbalanced_quote_csv(seed: int) -> tuple[bytes, int, int]:
+    """``(bytes, data row with the stray quote, rows it swallows)``: a quote closed rows later."""
+    rng = random.Random(seed)
+    n = rng.randint(12, 30)
+    start = rng.randint(0, n - 10)
+    swallowed = rng.randint(2, 8)
+    lines = []
+    for i, text in enumerate(_answers(rng, n)):
+        if i == start:
+            text = '"' + text  # opened, never closed on this line
+        elif i == start + swallowed + 1:
+            text = text + '" end'
+        lines.append(f"{i},{text}")
+    return ("id,text\n" + "\n".join(lines) + "\n").encode(), start, swallowed
+
+
+def unquoted_commas_csv(seed: int) -> tuple[bytes, int]:
+    """``(bytes, data row)``: one row's answer holds unquoted commas (the fast path used to cut it)."""
+    rng = random.Random(seed)
+    n = rng.randint(3, 20)
+    row = rng.randint(0, n - 1)
+    texts = _answers(rng, n)
+    texts[row] = ", ".join(texts[row].split(" ")[:3]) + ", really"
+    return ("id,text\n" + "".join(f"{i},{x}\n" for i, x in enumerate(texts))).encode(), row
+
+
+def unnamed_last_column_csv(seed: int) -> tuple[bytes, list[str]]:
+    """A header ending in a delimiter (its last column has no name) over rows that fill it."""
+    rng = random.Random(seed)
+    texts = _answers(rng, rng.randint(3, 15))
+    body = "".join(f"{i},{rng.randint(1, 5)},{x}\n" for i, x in enumerate(texts))
+    return ("id,rating,\n" + body).encode(), texts
+
+
+def headerless_csv(seed: int) -> tuple[bytes, list[str]]:
+    """A file with no header row: every line is ``number,answer``."""
+    rng = random.Random(seed)
+    texts = [f"{x} {x}" for x in _answers(rng, rng.randint(3, 15))]
+    return "".join(f"{i + 1},{x}\n" for i, x in enumerate(texts)).encode(), texts
+
+
+def jsonl_tricky(seed: int) -> tuple[bytes, list[str], list[str]]:
+    """``(bytes, texts, meta)``: values with U+2028/U+2029/U+0085, nested numbers, one lone surrogate."""
+    import json
+
+    rng = random.Random(seed)
+    texts: list[str] = []
+    metas: list[str] = []
+    lines: list[str] = []
+    for i in range(rng.randint(4, 12)):
+        text = rng.choice(["\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c", " "]).join(_answers(rng, 2))
+        number = rng.choice(["1.10", "-0", "12345678901234567890", "2.50e3", "7"])
+        meta = f'{{"score": {number}, "list": [1, {number}]}}'
+        lines.append(f'{{"id": {i}, "text": {json.dumps(text, ensure_ascii=False)}, "meta": {meta}}}')
+        texts.append(text)
+        metas.append(meta)
+    bad = rng.randrange(len(lines))
+    lines[bad] = lines[bad].replace('"text": "', '"text": "\\ud800', 1)
+    texts[bad] = "\ufffd" + texts[bad]
+    return ("\n".join(lines) + "\n").encode(), texts, metas
+
+
+def parquet_binary_texts(seed: int) -> tuple[bytes, list[str]]:
+    """A Parquet file whose text column is binary, one value not valid UTF-8."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    texts = _answers(rng, rng.randint(3, 12))
+    values = [x.encode() for x in texts]
+    bad = rng.randrange(len(values))
+    values[bad] = values[bad] + b"\xff\xfe"
+    texts[bad] = texts[bad] + "\ufffd\ufffd"
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": pa.array(values, type=pa.binary())}), buffer)
+    return buffer.getvalue(), texts
+
+
 def build(case: str) -> tuple[str, bytes]:
     """``(file name, bytes)`` of one small fixture."""
     _, filename, builder = SMALL[case]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,10 +51,23 @@ def _load_csv(
         delimiter = delimiter if delimiter is not None else sniffed
         header_row = header_row if header_row is not None else sniffed_header
     records = _parse_csv(text, name=name, delimiter=delimiter, header_row=header_row, options=options)
+    shift = directive_lines
+    if options.header_row is None and header_row == 0 and _header_is_data(records):
+        # No header row: the first line is data. Name the columns and read it as row 1.
+        first = _clip(delimiter.join(records.header) if delimiter else records.header[0], 80)
+        names = [f"column_{i + 1}" for i in range(len(records.header))]
+        synthetic = (delimiter or "").join(names) + "\n"
+        records = _parse_csv(synthetic + text, name=name, delimiter=delimiter, header_row=0, options=options)
+        shift -= 1
+        warnings.append(
+            f"The first line of {name} ({first}) looks like data, not column names, so it was read as "
+            f"row 1 and the columns were named {names[0]}…{names[-1]}. If it is the header, choose "
+            "header row 0 (--header-row 0)."
+        )
     records.skipped_lines += directive_lines
-    if directive_lines:
-        records.lines = [n + 1 for n in records.lines]
-        records.issues = [RowIssue(i.row, i.line + 1, i.reason, i.detail) for i in records.issues]
+    if shift:
+        _shift_lines(records, shift)
+    _flag_spanning_quotes(records, delimiter=delimiter, name=name)
     records.warnings[:0] = warnings
     fmt = "tsv" if delimiter == "\t" and ext in (".tsv", ".tab") else "csv"
     return _finish(
@@ -64,6 +78,94 @@ def _load_csv(
         fmt=fmt,
         encoding=enc,
         delimiter=delimiter if delimiter != "" else None,
+    )
+
+
+_NUMBER_RE = re.compile(r"^\s*[-+]?\d+(?:[.,]\d+)?\s*$")
+
+
+def _column_cells(records: _Records, column: int, limit: int = 200) -> list[str]:
+    if records.columns is not None:
+        return [str(v) for v in list(records.columns[column][:limit])]
+    return [row[column] for row in records.rows[:limit] if column < len(row)]
+
+
+def _header_is_data(records: _Records) -> bool:
+    """Whether the "header" is a data row: a number over a column of numbers beside a sentence."""
+    header = records.header
+    if len(header) < 2 or not records.status:
+        return False
+    numeric_over_numbers = sentence = False
+    for column, cell in enumerate(header):
+        values = [v for v in _column_cells(records, column) if v.strip()]
+        if not values:
+            continue
+        share = sum(1 for v in values if _NUMBER_RE.match(v)) / len(values)
+        if _NUMBER_RE.match(cell) and share >= 0.8:
+            numeric_over_numbers = True
+        elif share < 0.5:
+            size = len(cell.strip())
+            typical = sorted(len(v.strip()) for v in values)[len(values) // 2]
+            if size >= 20 or (size >= 4 and (len(cell.split()) >= 2 or size >= typical / 3)):
+                sentence = True  # as long as the answers below it, unlike a column name
+    return numeric_over_numbers and sentence
+
+
+def _shift_lines(records: _Records, by: int) -> None:
+    """Move every line number by ``by`` (lines added above or removed from the parsed text)."""
+    if records.lines:
+        records.lines = [n + by for n in records.lines]
+    elif records.line_source is not None:
+        source = records.line_source
+        records.line_source = lambda: [n + by for n in source()]
+    records.issues = [RowIssue(i.row, i.line + by, i.reason, i.detail) for i in records.issues]
+
+
+def _flag_spanning_quotes(records: _Records, *, delimiter: str, name: str) -> None:
+    """Flag a quoted cell whose line breaks hide lines that look like rows (an unbalanced quote).
+
+    A stray quote opens a field that only the next stray quote closes; every line between becomes
+    part of one cell. When at least two of the lines inside a cell split into the header's width,
+    the row is marked ``bad_line`` and reported, so the swallowed rows are not lost silently.
+    """
+    width = len(records.header)
+    if width < 2 or not delimiter:
+        return
+    flagged: list[tuple[int, int]] = []
+    for column in range(width):
+        if records.columns is not None:
+            series = records.columns[column]
+            values = series if isinstance(series, pd.Series) else pd.Series(list(series), dtype=str)
+            candidates = values.index[values.str.contains("\n", regex=False)].tolist()
+            cells = [(int(i), str(values[i])) for i in candidates]
+        else:
+            cells = [(i, row[column]) for i, row in enumerate(records.rows) if "\n" in row[column]]
+        for row, cell in cells:
+            inner = cell.splitlines()[1:]
+            like_rows = sum(1 for line in inner if line.count(delimiter) >= width - 1)
+            if like_rows >= 2:
+                flagged.append((row, like_rows))
+    if not flagged:
+        return
+    shown: list[str] = []
+    for row, like_rows in sorted(set(flagged)):
+        line = records.line(row)
+        if records.status[row] != _BAD:
+            records.status[row] = _BAD
+            records.issues.append(
+                RowIssue(
+                    row,
+                    line,
+                    _BAD,
+                    f"a quote opened at line {line} runs over {like_rows} line(s) that look like rows; "
+                    "they were read as one cell",
+                )
+            )
+        shown.append(str(line))
+    records.warnings.append(
+        f'{name}: {len(shown)} row(s) hold an unbalanced quote (") that swallows the lines after it '
+        f"(starting at line {', '.join(shown[:10])}); they are marked 'bad_line'. Fix or remove that "
+        "quote and upload again."
     )
 
 
@@ -137,6 +239,8 @@ def _sniff_dialect(text: str, *, ext: str, delimiter: str | None) -> tuple[str, 
                 if start:
                     break
                 rest = [(w, w)]
+            if raw[start] > w and sum(1 for x, _ in rest if x == raw[start]) / len(rest) >= 0.5:
+                w = raw[start]  # the header's last column(s) have no name but hold data
             # a record matches when adding or removing trailing empty fields gives it w fields
             exact = sum(1 for x, n in rest if x <= w <= n) / len(rest)
             wider = sum(1 for x, _ in rest if x > w) / len(rest)
@@ -225,21 +329,25 @@ def _fast_csv(
     if not body.strip():
         return None
     try:
-        frame = pd.read_csv(
-            io.StringIO(body),
-            sep=delimiter,
-            header=None,
-            names=list(range(len(header))),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            engine="c",
-            on_bad_lines="error",
-            index_col=False,
-            quotechar='"',
-            doublequote=True,
-        )
+        with warnings.catch_warnings():
+            # "Length of header or names does not match length of data. This leads to a loss of
+            # data": a row with more fields than the header; the careful path reports it instead.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(body),
+                sep=delimiter,
+                header=None,
+                names=list(range(len(header))),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=True,
+                engine="c",
+                on_bad_lines="error",
+                index_col=False,
+                quotechar='"',
+                doublequote=True,
+            )
     except Exception:  # ragged rows, unclosed quotes, odd quoting: the careful path explains them
         return None
     if len(frame) > options.max_rows:

@@ -62,6 +62,10 @@ def _arrow_strings(column: Any) -> list[str]:
     typ = column.type
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         values = column.to_pylist()
+    elif pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(typ):
+        # Text stored as bytes: decode each value, one bad value does not turn the column into hex;
+        # its undecodable bytes show as U+FFFD and the row is reported.
+        values = [None if v is None else v.decode("utf-8", errors="replace") for v in column.to_pylist()]
     elif pa.types.is_boolean(typ):
         values = ["true" if v else "false" if v is not None else None for v in column.to_pylist()]
     else:
