@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--max-rows", type=int, help=f"refuse files with more data rows (default {LoadOptions().max_rows:,})"
     )
+    run.add_argument(
+        "--server-timeout",
+        type=float,
+        help="seconds to wait for the embedding server's answer to one batch (default 120; a server "
+        "that stops answering fails after two waits)",
+    )
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     run.add_argument(
         "--xlsx",
@@ -150,6 +156,10 @@ def _config(args: argparse.Namespace) -> RunConfig:
         options["url"] = args.server_url
     if args.server_model:
         options["model"] = args.server_model
+    if args.server_timeout is not None:
+        if args.server_timeout <= 0:
+            raise ConfigError(f"--server-timeout must be positive (got {args.server_timeout}).")
+        options["timeout"] = args.server_timeout
     return RunConfig(
         text_column=args.text_column,
         model=args.model,

@@ -237,11 +237,9 @@ def _versions() -> dict[str, str | None]:
 
 def _jsonable_config(config: RunConfig) -> dict[str, Any]:
     out = config.to_dict()
-    options = dict(out.get("model_options") or {})
-    for secret in ("api_key", "token"):
-        if secret in options:
-            options[secret] = "***"
-    out["model_options"] = options
+    from pipeline.secrets import redact_options
+
+    out["model_options"] = redact_options(dict(out.get("model_options") or {}))
     return out
 
 
