@@ -189,6 +189,9 @@ def _run(args: argparse.Namespace) -> int:
     path: Path = args.file
     if not path.is_file():
         raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
+    from pipeline.outdir import check_out, staged_output
+
+    check_out(args.out)  # before the run: a bad --out fails in a second, not after the model ran
     data = path.read_bytes()
     progress = _TqdmProgress(enabled=not args.quiet)
     try:
@@ -199,8 +202,10 @@ def _run(args: argparse.Namespace) -> int:
         result = run(data, filename=path.name, config=config, progress=progress)
         progress("report", 0, 1)
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
-        written = write_report(result, args.out, xlsx_max_rows=xlsx_limit)
-        save_run(result, args.out)
+        # written to a fresh folder and swapped in: --out never mixes two runs (pipeline/outdir.py)
+        with staged_output(args.out) as target:
+            written = [args.out / p.name for p in write_report(result, target, xlsx_max_rows=xlsx_limit)]
+            save_run(result, target)
         progress("report", 1, 1)
     finally:
         progress.close()
