@@ -110,7 +110,11 @@ def run(
         )
     with _timed(timings, "reduce"):
         reduction = reduce(
-            embeddings.vectors, seed=config.seed, fit_sample=config.umap_fit_rows, progress=report
+            embeddings.vectors,
+            seed=config.seed,
+            fit_sample=config.umap_fit_rows,
+            progress=report,
+            device=config.device,
         )
     with _timed(timings, "cluster"):
         report("cluster", 0, 1)
