@@ -59,8 +59,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "data.upload": {"en": "Upload a file", "zh": "上传文件"},
     "data.upload_help": {
-        "en": "CSV, TSV, Excel (.xlsx), JSON Lines or Parquet, up to 50 MB. Any encoding and delimiter.",
-        "zh": "支持 CSV、TSV、Excel (.xlsx)、JSON Lines 或 Parquet，最大 50 MB，编码和分隔符自动识别。",
+        "en": "CSV, TSV, Excel (.xlsx), JSON Lines or Parquet, up to 200 MB. Any encoding and delimiter.",
+        "zh": "支持 CSV、TSV、Excel (.xlsx)、JSON Lines 或 Parquet，最大 200 MB，编码和分隔符自动识别。",
     },
     "data.formats": {
         "en": "Supported: CSV and TSV (UTF-8, GB18030/GBK, UTF-16…), Excel .xlsx, JSON Lines, Parquet.",

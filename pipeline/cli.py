@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import CLUSTERERS, DEVICES, RunConfig
-from pipeline.errors import FeedbackTopicsError
+from pipeline.errors import ConfigError, FeedbackTopicsError
 from pipeline.types import LoadOptions
 
 logger = logging.getLogger("feedback_topics")
@@ -97,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
+
+    dash = sub.add_parser(
+        "dashboard",
+        help="start the dashboard with its settings (local address only), from any folder",
+    )
+    dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1: this computer only)",
+    )
     return parser
 
 
@@ -110,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "models":
             return _models()
+        if args.command == "dashboard":
+            return _dashboard(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -129,11 +142,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _models() -> int:
-    from pipeline.embedders.registry import available_embedders
+    from pipeline.embedders.registry import available_embedders, resolve_auto
 
+    choice, reason = resolve_auto(languages=None, device="auto")
+    print(f"{'auto':20} the default: picks the model for this machine; here {choice} ({reason})")
+    print(f"{'':20} languages: those of the model it picks")
     for spec in available_embedders():
+        where = "offline" if spec.offline else "needs a download or a server"
         print(f"{spec.name:20} {spec.description}")
+        print(f"{'':20} languages: {spec.languages}; {where}")
     return 0
+
+
+def dashboard_command(*, port: int = 8501, address: str = "127.0.0.1") -> tuple[list[str], Path | None]:
+    """The ``streamlit run`` command line (and folder to run it in) for the dashboard.
+
+    Streamlit reads ``.streamlit/config.toml`` only from the folder it is started in, so the command
+    runs in the repository root when that file is there, and passes the settings that matter for
+    safety (address, upload limit, no error details, no telemetry) as flags in any case.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("dashboard")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("The dashboard package is not installed.", code="dashboard")
+    app = Path(next(iter(spec.submodule_search_locations))) / "app.py"
+    root = app.parent.parent
+    megabytes = LoadOptions().max_bytes // (1024 * 1024)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        f"--server.address={address}",
+        f"--server.port={port}",
+        f"--server.maxUploadSize={megabytes}",
+        "--server.headless=true",
+        "--client.showErrorDetails=none",
+        "--browser.gatherUsageStats=false",
+    ]
+    return command, root if (root / ".streamlit" / "config.toml").is_file() else None
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    import subprocess
+
+    command, cwd = dashboard_command(port=args.port, address=args.address)
+    print(f"Dashboard on http://{args.address}:{args.port} (Ctrl+C stops it)", file=sys.stderr)
+    return subprocess.call(command, cwd=cwd)
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
@@ -215,9 +272,13 @@ def _run(args: argparse.Namespace) -> int:
         f"{ledger.rows_read} rows read, {ledger.rows_clustered} clustered (excluded: {excluded}); "
         f"{result.clustering.n_topics} topics; model {result.manifest['model']} on {result.manifest['device']}."
     )
-    for topic in result.topics[:12]:
+    shown = result.topics[:12]
+    for topic in shown:
         label = "outliers" if topic.id < 0 else f"topic {topic.id}"
         print(f"  {label:>9}  {topic.size:6d} rows  {topic.name}")
+    if len(result.topics) > len(shown):
+        rest = len(result.topics) - len(shown)
+        print(f"  … {rest} more (all {len(result.topics)} in topics.csv and report.html)")
     print(f"Report written to {args.out}/: " + ", ".join(p.name for p in written))
     if args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
         print(
@@ -243,8 +304,15 @@ class _TqdmProgress:
             self.close()
             self._stage = stage
             unit = "texts" if stage == "embed" else "steps"
+            # initial=done: texts already in the cache count as done but not in the speed, which would
+            # otherwise read millions of texts/s on a cache hit
             self._bar = tqdm(
-                total=total, desc=STAGE_LABELS.get(stage, stage), unit=unit, file=sys.stderr, leave=True
+                total=total,
+                initial=done,
+                desc=STAGE_LABELS.get(stage, stage),
+                unit=unit,
+                file=sys.stderr,
+                leave=True,
             )
         if self._bar is not None:
             self._bar.total = total

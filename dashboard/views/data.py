@@ -121,7 +121,7 @@ def _facts(table) -> None:
 def _problems(table) -> None:
     report = table.report
     for warning in report.warnings:
-        st.warning(str(warning), icon=":material/warning:")
+        st.warning(ui.md_escape(warning, limit=2000), icon=":material/warning:")  # quotes the file
     if not report.issues:
         return
     counts = report.issue_counts()
