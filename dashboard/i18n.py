@@ -119,6 +119,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "data.next": {"en": "Continue to the analysis settings", "zh": "继续设置分析"},
     # ---------------------------------------------------------------- reasons (row status, load issues)
     "reason.empty": {"en": "empty (no text)", "zh": "为空（没有文本）"},
+    "reason.no_answer": {"en": "no answer (N/A, null, no comment…)", "zh": "未作答（N/A、无、暂无等）"},
     "reason.duplicate": {
         "en": "exact duplicates (they share the topic of their first copy)",
         "zh": "完全重复（与第一条归入同一主题）",

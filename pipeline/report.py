@@ -79,6 +79,7 @@ OUTLIER_COLOR = "#B4BAC4"
 
 REASON_TEXT: dict[str, str] = {
     "empty": "No text in the text column after trimming.",
+    "no_answer": 'A placeholder instead of an answer ("N/A", "n/a", "null", "no comment"...).',
     "duplicate": "Exact repeat of an earlier row: analysed once, it takes that row's topic and counts in topic sizes.",
     "bad_line": "The line could not be split into the file's columns.",
     "undecodable": "Bytes that are not valid in the detected encoding.",
