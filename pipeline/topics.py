@@ -187,8 +187,13 @@ def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None =
     topics = build_topics(
         result.documents, labels, result.embeddings.vectors, languages=result.languages, names=custom
     )
+    n_topics = len(np.unique(labels[labels >= 0]))
+    reason = result.clustering.reason.split("; then ", 1)[0]  # the clusterer's reason, then the edits
     clustering = dataclasses.replace(
-        result.clustering, labels=labels, n_topics=len(np.unique(labels[labels >= 0]))
+        result.clustering,
+        labels=labels,
+        n_topics=n_topics,
+        reason=f"{reason}; then topics merged by the analyst: {n_topics} topics",
     )
     return dataclasses.replace(result, clustering=clustering, topics=topics)
 
