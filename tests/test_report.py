@@ -412,7 +412,9 @@ def test_report_counts_agree_with_the_ledger_and_follow_merges() -> None:
     in_topic = sum(t.size for t in result.topics if t.id != OUTLIER)
     outliers = sum(t.size for t in result.topics if t.id == OUTLIER)
     excluded = sum(result.ledger.excluded.values())
-    assert in_topic + outliers + excluded - result.ledger.excluded.get("duplicate", 0) == result.ledger.rows_read
+    assert (
+        in_topic + outliers + excluded - result.ledger.excluded.get("duplicate", 0) == result.ledger.rows_read
+    )
     assert f"{in_topic:,} in a topic · {outliers:,} outliers" in html_text
     tile = _re.search(r'<div class="k">Excluded</div><div class="v">([\d,]+)</div>', html_text)
     assert tile is not None and int(tile.group(1).replace(",", "")) == excluded
