@@ -332,6 +332,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "未识别到日期列，请选择包含日期的列。",
     },
     "trends.date_column": {"en": "Date column", "zh": "日期列"},
+    "trends.pick_date": {"en": "Choose the date column", "zh": "请选择日期列"},
+    "trends.not_dates": {
+        "en": "The column {column} holds no dates that could be read; choose another column.",
+        "zh": "列 {column} 中没有可识别的日期，请选择其他列。",
+    },
     "trends.freq": {"en": "Period", "zh": "周期"},
     "trends.freq.D": {"en": "Day", "zh": "日"},
     "trends.freq.W": {"en": "Week", "zh": "周"},

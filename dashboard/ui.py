@@ -97,6 +97,9 @@ def restore_from_url() -> None:
         job_id = params.get("job")
         if job_id and jobs.get(job_id) is not None:
             state.set_job_id(job_id)
+        lang = params.get("lang")
+        if lang in LANGUAGES:  # the interface language survives a reload
+            state.set_lang(lang)
     sync_url()
 
 
@@ -108,6 +111,8 @@ def sync_url() -> None:
         wanted["run"] = current.run_id
     if job is not None and job.status == "running":
         wanted["job"] = job.id
+    if state.lang() != "en":
+        wanted["lang"] = state.lang()
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 

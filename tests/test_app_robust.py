@@ -111,3 +111,51 @@ def test_favicon_is_drawn_locally() -> None:
     )
     source = (ROOT / "dashboard" / "app.py").read_text(encoding="utf-8")
     assert "page_icon=ui.favicon()" in source
+
+
+def _renamed_date_result():
+    import dataclasses
+
+    from tests._result_factory import make_result
+
+    result = make_result(120, with_payloads=False)
+    table = result.table.rename(columns={"date": "submitted"})
+    order = ["channel", *[c for c in table.columns if c != "channel"]]  # a non-date column first
+    return dataclasses.replace(result, table=table[order])
+
+
+def test_trends_preselects_the_column_holding_dates(app, tmp_path: Path) -> None:
+    from tests._app_helpers import goto, open_result
+
+    open_result(app, _renamed_date_result(), tmp_path / "runs" / "run-dates")
+    goto(app, "trends")
+    assert not app.exception
+    assert app.selectbox(key="w_date_col").value == "submitted"
+    assert not texts(app, "error")
+
+
+def test_trends_error_speaks_chinese_under_chinese(app, tmp_path: Path) -> None:
+    from dashboard import state
+    from tests._app_helpers import goto, open_result
+
+    app.segmented_control(key=state.W_LANG).set_value("zh").run()
+    open_result(app, _renamed_date_result(), tmp_path / "runs" / "run-zh")
+    goto(app, "trends")
+    app.selectbox(key="w_date_col").set_value("channel").run()
+    assert not app.exception
+    errors = texts(app, "error")
+    assert errors and all("没有可识别的日期" in e for e in errors), errors
+
+
+def test_language_choice_survives_a_reload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import state
+
+    at = new_app(tmp_path / "runs", monkeypatch)
+    at.run()
+    at.segmented_control(key=state.W_LANG).set_value("zh").run()
+    assert at.query_params.get("lang") in ("zh", ["zh"])
+    fresh = new_app(tmp_path / "runs", monkeypatch)  # a reload is a new session with the same URL
+    fresh.query_params["lang"] = "zh"
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.title[0].value == "反馈数据"
