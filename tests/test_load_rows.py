@@ -83,3 +83,11 @@ def test_parquet_binary_column_with_one_bad_value_stays_text(seed: int) -> None:
     _ledger(table)
     assert table.frame["text"].tolist() == texts
     assert [i.reason for i in table.report.issues] == ["undecodable"]
+
+
+def test_legitimate_multiline_answers_with_commas_are_not_flagged() -> None:
+    cells = ["Good app,\nbut slow, sadly\nand it crashes, often", "Line one\nline two, with a comma\nthree"]
+    body = "id,text\n" + "".join(f'{i},"{c}"\n' for i, c in enumerate(cells)) + "9,fine\n"
+    table = load_table(body.encode(), filename="m.csv")
+    assert table.row_status == ("ok", "ok", "ok")
+    assert table.frame["text"].tolist()[:2] == cells

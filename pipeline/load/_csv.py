@@ -131,6 +131,14 @@ def _flag_spanning_quotes(records: _Records, *, delimiter: str, name: str) -> No
     width = len(records.header)
     if width < 2 or not delimiter:
         return
+    first = [v for v in _column_cells(records, 0) if v.strip()]
+    numeric_ids = bool(first) and sum(1 for v in first if _NUMBER_RE.match(v)) / len(first) >= 0.8
+
+    def like_row(line: str) -> bool:
+        if line.count(delimiter) != width - 1:
+            return False
+        return not numeric_ids or bool(_NUMBER_RE.match(line.split(delimiter, 1)[0]))
+
     flagged: list[tuple[int, int]] = []
     for column in range(width):
         if records.columns is not None:
@@ -142,8 +150,8 @@ def _flag_spanning_quotes(records: _Records, *, delimiter: str, name: str) -> No
             cells = [(i, row[column]) for i, row in enumerate(records.rows) if "\n" in row[column]]
         for row, cell in cells:
             inner = cell.splitlines()[1:]
-            like_rows = sum(1 for line in inner if line.count(delimiter) >= width - 1)
-            if like_rows >= 2:
+            like_rows = sum(1 for line in inner if like_row(line))
+            if like_rows >= 2 and like_rows * 2 >= len(inner):
                 flagged.append((row, like_rows))
     if not flagged:
         return
