@@ -94,3 +94,55 @@ def test_random_bytes_are_still_refused_as_binary() -> None:
         with pytest.raises(LoadError) as info:
             load_table(data, filename="x.csv")
         assert info.value.code in ("wrong_type", "encoding")
+
+
+def _sample_texts_by_script() -> dict[str, list[str]]:
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "feedback_sample.csv"
+    frame = pd.read_csv(sample, dtype=str, keep_default_na=False)
+
+    def script(s: str) -> str:
+        for name, low, high in (
+            ("ja", "\u3040", "\u30ff"),
+            ("ko", "\uac00", "\ud7a3"),
+            ("zh", "\u4e00", "\u9fff"),
+        ):
+            if any(low <= c <= high for c in s):
+                return name
+        if any("\u0600" <= c <= "\u06ff" for c in s):
+            return "ar"
+        return "latin" if any(ord(c) > 127 for c in s) else "ascii"
+
+    groups: dict[str, list[str]] = {}
+    for text in frame["feedback"]:
+        text = " ".join(text.replace('"', "'").split())
+        if text:
+            groups.setdefault(script(text), []).append(text)
+    return groups
+
+
+@pytest.mark.parametrize(
+    ("group", "codec"),
+    [("ja", "shift_jis"), ("ja", "euc_jp"), ("zh", "gb18030"), ("zh", "gbk"), ("ko", "cp949"),
+     ("ar", "cp1256"), ("latin", "cp1252"), ("latin", "cp1250")],
+)  # fmt: skip
+def test_sample_answers_in_legacy_encodings_are_never_silent_mojibake(group: str, codec: str) -> None:
+    """Short files (1 to 10 real answers of the bundled sample), the hard case for guessing."""
+    rng = fx.random.Random(f"{group}-{codec}")
+    pool = []
+    for text in _sample_texts_by_script()[group]:
+        try:
+            text.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        pool.append(text)
+    assert pool
+    for _ in range(15):
+        rows = [rng.choice(pool) for _ in range(rng.choice([1, 2, 3, 5, 10]))]
+        data = ("id,text\n" + "".join(f'{i},"{r}"\n' for i, r in enumerate(rows))).encode(codec)
+        table = load_table(data, filename="x.csv")
+        if table.frame["text"].tolist() != rows:
+            confidence = table.report.encoding_confidence
+            assert confidence is not None and confidence < 0.75, (codec, table.report.encoding, rows[0])
+            assert any("uncertain" in w for w in table.report.warnings)

@@ -97,8 +97,16 @@ def char_weight(ch: str, writing: str = "any") -> float:
         return 1.0
     if 0x0100 <= code <= 0x017F:
         return 0.8
+    if code in (0xA1, 0xBF):
+        return 0.9  # ¡ ¿ (Spanish)
+    if code in (0xAB, 0xBB):
+        return 0.8  # « » (French, German, Russian quotes)
+    if code in (0xA0, 0xA3, 0xB0):
+        return 0.7  # no-break space, £, °
     if 0x00A0 <= code <= 0x00BF or code in (0xD7, 0xF7):
         return 0.35
+    if 0x02B0 <= code <= 0x02FF:
+        return 0.2  # spacing modifier letters (ˇ ˘ ˝): what Latin-1 punctuation gives in cp1250
     if category.startswith("L"):
         if 0x0180 <= code <= 0x024F:
             return 0.3
