@@ -497,10 +497,17 @@ def unnamed_last_column_csv(seed: int) -> tuple[bytes, list[str]]:
 
 
 def headerless_csv(seed: int) -> tuple[bytes, list[str]]:
-    """A file with no header row: every line is ``number,answer``."""
+    """A file with no header row: every line is ``number,answer``, ``date,answer`` or ``answer,rating``."""
     rng = random.Random(seed)
     texts = [f"{x} {x}" for x in _answers(rng, rng.randint(3, 15))]
-    return "".join(f"{i + 1},{x}\n" for i, x in enumerate(texts)).encode(), texts
+    shape = seed % 3
+    if shape == 0:
+        lines = [f"{i + 1},{x}" for i, x in enumerate(texts)]
+    elif shape == 1:
+        lines = [f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d},{x}" for x in texts]
+    else:
+        lines = [f'"{x}",{rng.randint(1, 5)}' for x in texts]
+    return ("\n".join(lines) + "\n").encode(), texts
 
 
 def jsonl_tricky(seed: int) -> tuple[bytes, list[str], list[str]]:

@@ -82,6 +82,7 @@ def _load_csv(
 
 
 _NUMBER_RE = re.compile(r"^\s*[-+]?\d+(?:[.,]\d+)?\s*$")
+_DATE_RE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
 
 
 def _column_cells(records: _Records, column: int, limit: int = 200) -> list[str]:
@@ -101,8 +102,9 @@ def _header_is_data(records: _Records) -> bool:
         if not values:
             continue
         share = sum(1 for v in values if _NUMBER_RE.match(v)) / len(values)
-        if _NUMBER_RE.match(cell) and share >= 0.8:
-            numeric_over_numbers = True
+        dates = sum(1 for v in values if _DATE_RE.match(v)) / len(values)
+        if (_NUMBER_RE.match(cell) and share >= 0.8) or (_DATE_RE.match(cell) and dates >= 0.8):
+            numeric_over_numbers = True  # a number over numbers, a date over dates: a data row
         elif share < 0.5:
             size = len(cell.strip())
             typical = sorted(len(v.strip()) for v in values)[len(values) // 2]
