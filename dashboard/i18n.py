@@ -58,6 +58,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "上传评论、工单或问卷回答的导出文件，确认读取无误，并选择文本列。",
     },
     "data.upload": {"en": "Upload a file", "zh": "上传文件"},
+    "data.uploader_button": {"en": "Upload", "zh": "选择文件"},
+    "data.uploader_limits": {
+        "en": "",
+        "zh": "每个文件最大 200 MB · CSV、TSV、TXT、XLSX、JSONL、JSON、Parquet",
+    },
     "data.upload_help": {
         "en": "CSV, TSV, Excel (.xlsx), JSON Lines or Parquet, up to 200 MB. Any encoding and delimiter.",
         "zh": "支持 CSV、TSV、Excel (.xlsx)、JSON Lines 或 Parquet，最大 200 MB，编码和分隔符自动识别。",

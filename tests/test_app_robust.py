@@ -159,3 +159,15 @@ def test_language_choice_survives_a_reload(tmp_path: Path, monkeypatch: pytest.M
     fresh.run()
     assert not fresh.exception
     assert fresh.title[0].value == "反馈数据"
+
+
+def test_uploader_words_follow_the_interface_language(app) -> None:
+    from dashboard import state
+
+    def styles() -> str:
+        return " ".join(str(getattr(e.proto, "body", "")) for e in app.get("html"))
+
+    assert "选择文件" not in styles()  # English: Streamlit's own words stay
+    app.segmented_control(key=state.W_LANG).set_value("zh").run()
+    assert not app.exception
+    assert "选择文件" in styles() and "200 MB" in styles()
