@@ -60,8 +60,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "data.upload": {"en": "Upload a file", "zh": "上传文件"},
     "data.uploader_button": {"en": "Upload", "zh": "选择文件"},
     "data.uploader_limits": {
-        "en": "",
-        "zh": "每个文件最大 200 MB · CSV、TSV、TXT、XLSX、JSONL、JSON、Parquet",
+        "en": "200 MB per file",
+        "zh": "每个文件最大 200 MB · CSV、XLSX、JSONL、Parquet 等",
     },
     "data.upload_help": {
         "en": "CSV, TSV, Excel (.xlsx), JSON Lines or Parquet, up to 200 MB. Any encoding and delimiter.",

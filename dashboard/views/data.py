@@ -51,9 +51,11 @@ def _on_text_column() -> None:
 def _uploader_css() -> str:
     """CSS that shows the uploader's built-in English words (button, size line) in the interface
     language: Streamlit has no setting for them. Static text from the string table, never file text."""
-    button, limits = t("data.uploader_button"), t("data.uploader_limits")
-    if button == "Upload" and limits == "":
+    from dashboard.i18n import current_language
+
+    if current_language() == "en":
         return ""
+    button, limits = t("data.uploader_button"), t("data.uploader_limits")
     zone = '[data-testid="stFileUploaderDropzone"]'
     hint = '[data-testid="stFileUploaderDropzoneInstructions"] span'
     return (
