@@ -146,3 +146,13 @@ def test_sample_answers_in_legacy_encodings_are_never_silent_mojibake(group: str
             confidence = table.report.encoding_confidence
             assert confidence is not None and confidence < 0.75, (codec, table.report.encoding, rows[0])
             assert any("uncertain" in w for w in table.report.warnings)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_bomless_wide_unicode_cut_short_is_still_read(codec: str) -> None:
+    _, data, texts, _ = fx.encoded_case(4, [p for p, _, _ in fx.ENCODED].index("ja"), rows=5)
+    wide = data.decode("shift_jis").encode(codec)[:-1]  # the export was cut off mid-character
+    table = load_table(wide, filename="cut.csv")
+    assert table.report.encoding == codec
+    assert table.frame["text"].tolist()[:-1] == texts[:-1]
+    assert [i.reason for i in table.report.issues] == ["undecodable"]

@@ -151,9 +151,7 @@ def _wide_unicode(data: bytes, *, utf8: str | None) -> tuple[str, _Encoding] | N
 
     scored: list[tuple[float, str]] = []
     for codec in _WIDE:
-        unit = 4 if "32" in codec else 2
-        if len(data) % unit:
-            continue
+        unit = 4 if "32" in codec else 2  # a cut-off last unit is decoded as U+FFFD and reported
         try:
             text = _aligned(data, unit).decode(codec)
         except UnicodeDecodeError:
