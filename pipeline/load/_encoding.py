@@ -267,12 +267,14 @@ def _guess_legacy(data: bytes, *, name: str) -> tuple[str, _Encoding] | None:
         wide_lines = [line for line in lines if max(line, default=0) > 127]
         mixed_text = "".join(_mixed_line(line, legacy) for line in wide_lines[:2000])
         whole_text = b"".join(wide_lines[:2000]).decode(choice, errors="replace")
-        if plausibility(mixed_text, family(legacy))[0] > plausibility(whole_text, family(choice))[0]:
+        mixed_score = plausibility(mixed_text, family(legacy))[0]
+        whole_score = plausibility(whole_text, family(choice))[0]
+        if mixed_score > whole_score:
             text = "".join(_mixed_line(line, legacy) for line in lines)
             shown = ", ".join(str(i + 1) for i in invalid[:10])
             enc = _Encoding(
                 f"utf-8+{_canonical(legacy)}",
-                round(valid_wide / (valid_wide + len(invalid)), 3),
+                round(min(1.0, 0.5 + (mixed_score - whole_score) * 2.5), 3),
                 _alternatives("utf-8", [legacy, *(c for _, c, _ in ranked)], data),
                 warnings=[
                     f"{name} mixes encodings: {valid_wide:,} line(s) are UTF-8 and {len(invalid):,} are "
@@ -317,7 +319,9 @@ def _unsure_warning(name: str, lines: list[bytes], choice: str, other: str, conf
 
 def _override_warnings(data: bytes, *, codec: str, text: str, name: str) -> list[str]:
     """Say when a chosen encoding reads the file worse than the evidence-based choice."""
-    if codec in ("utf-8", "utf-8-sig") or max(data[:65536], default=0) <= 127:
+    if codec in ("utf-8", "utf-8-sig") or codec.startswith(("utf-16", "utf-32")):
+        return []
+    if max(data[:65536], default=0) <= 127:
         return []
     try:
         data.decode("utf-8")
