@@ -156,3 +156,15 @@ def test_bomless_wide_unicode_cut_short_is_still_read(codec: str) -> None:
     assert table.report.encoding == codec
     assert table.frame["text"].tolist()[:-1] == texts[:-1]
     assert [i.reason for i in table.report.issues] == ["undecodable"]
+
+
+@pytest.mark.parametrize("index", range(len(fx.ENCODED)))
+def test_one_or_two_row_files_are_exact_or_flagged(index: int) -> None:
+    """The least evidence there is: a file of one or two answers. Never silent mojibake."""
+    for seed in range(12):
+        _, data, texts, _ = fx.encoded_case(700 + seed, index, rows=1 + seed % 2)
+        table = load_table(data, filename="tiny.csv")
+        if table.frame["text"].tolist() != texts:
+            confidence = table.report.encoding_confidence
+            assert confidence is not None and confidence < 0.75, (table.report.encoding, texts)
+            assert any("uncertain" in w for w in table.report.warnings)

@@ -36,6 +36,46 @@ def _common_han(ch: str) -> bool:
     return sjis is not None and len(sjis) == 2 and 0x88 <= sjis[0] <= 0x98
 
 
+# The letters with diacritics of each Latin-script alphabet: a real text uses one of them, while
+# bytes read through the wrong code page mix letters of several (Polish "ę" read as cp1252 is "ê").
+_ALPHABETS: tuple[frozenset[str], ...] = tuple(
+    frozenset(letters)
+    for letters in (
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "äöüß",  # German
+        "áéíñóúü",  # Spanish
+        "áâãàçéêíóôõú",  # Portuguese
+        "àèéìíîòóùú",  # Italian
+        "ąćęłńóśźż",  # Polish
+        "áčďéěíňóřšťúůýž",  # Czech, Slovak
+        "çğıöşü",  # Turkish
+        "ăâîșțşţ",  # Romanian
+        "áéíóöőúüű",  # Hungarian
+        "čćđšž",  # Croatian, Serbian, Slovene
+        "åæøäöéü",  # Nordic
+        "éëïóèü",  # Dutch
+        "ąčęėįšųūžāēģīķļņ",  # Baltic
+        "ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđ",  # Vietnamese (partly)
+    )
+)
+
+
+def _alphabet_coherence(letters: set[str]) -> float:
+    """Share of the distinct accented letters that one alphabet holds (1.0 for none)."""
+    if not letters:
+        return 1.0
+    return max(len(letters & alphabet) for alphabet in _ALPHABETS) / len(letters)
+
+
+@lru_cache(maxsize=1)
+def _frequent_hangul() -> frozenset[str]:
+    try:
+        from charset_normalizer.constant import FREQUENCIES
+    except ImportError:  # pragma: no cover - a declared dependency
+        return frozenset()
+    return frozenset(FREQUENCIES.get("Korean", ()))
+
+
 @lru_cache(maxsize=1)
 def _frequent_han() -> frozenset[str]:
     """The most frequent Chinese and Japanese characters (charset-normalizer's frequency tables)."""
@@ -81,8 +121,10 @@ def char_weight(ch: str, writing: str = "any") -> float:
     if category in ("Co", "Cn", "Cs", "Cc"):
         return 0.0
     if 0xAC00 <= code <= 0xD7A3:
+        if ch in _frequent_hangul():
+            return 1.0
         encoded = _encodable(ch, "euc_kr")
-        return 1.0 if encoded is not None and len(encoded) == 2 else 0.2
+        return 0.85 if encoded is not None and len(encoded) == 2 else 0.2
     if 0x3040 <= code <= 0x30FF:
         return 0.9
     if 0xFF61 <= code <= 0xFF9F:
@@ -96,7 +138,7 @@ def char_weight(ch: str, writing: str = "any") -> float:
     if 0x00C0 <= code <= 0x00FF and code not in (0xD7, 0xF7):
         return 1.0
     if 0x0100 <= code <= 0x017F:
-        return 0.8
+        return 1.0 if any(ch.lower() in alphabet for alphabet in _ALPHABETS) else 0.8
     if code in (0xA1, 0xBF):
         return 0.9  # ¡ ¿ (Spanish)
     if code in (0xAB, 0xBB):
@@ -196,8 +238,21 @@ def plausibility(text: str, writing: str = "any") -> tuple[float, int]:
         run.clear()
         run_script.clear()
 
+    accented: set[str] = set()
+    line_latin = 0
+    incoherent = 0.0  # accented letters on lines that mix alphabets, weighted by the mix
+
+    def end_line() -> None:
+        nonlocal line_latin, incoherent
+        if line_latin:
+            incoherent += line_latin * (1.0 - _alphabet_coherence(accented))
+        accented.clear()
+        line_latin = 0
+
     for ch in sample:
         if ch < "\x80" and (" " <= ch < "\x7f" or ch in "\t\n\r"):
+            if ch == "\n":
+                end_line()
             if run and run_script[-1] == "alpha" and ch.isalpha():
                 run[-1] *= 0.3  # a non-Latin letter glued to an ASCII letter
             close()
@@ -205,6 +260,9 @@ def plausibility(text: str, writing: str = "any") -> tuple[float, int]:
             continue
         weight = char_weight(ch, writing)
         script = _script(ch)
+        if script == "latin":
+            line_latin += 1
+            accented.add(ch.lower())
         if script == "alpha" and prev < "\x80" and prev.isalpha():
             weight *= 0.3
         if ch.isupper() and prev.islower() and script in ("alpha", "latin"):
@@ -213,9 +271,12 @@ def plausibility(text: str, writing: str = "any") -> tuple[float, int]:
         run_script.append(script)
         prev = ch
     close()
+    end_line()
     if count == 0:
         return 1.0, 0
-    score = total / count
+    # One answer (line) mixing the accented letters of several alphabets is what a Western code
+    # page misreading another gives; a multilingual file has each line in one alphabet.
+    score = total / count - 0.5 * incoherent / count
     if writing == "ja":
         kana = sum(1 for ch in sample if 0x3040 <= ord(ch) <= 0x30FF)
         han = sum(1 for ch in sample if 0x4E00 <= ord(ch) <= 0x9FFF)
