@@ -20,7 +20,7 @@ from dashboard.i18n import t  # noqa: E402
 
 st.set_page_config(
     page_title="Feedback Topics",
-    page_icon=":material/forum:",
+    page_icon=ui.favicon(),  # drawn locally: the app makes no request to the internet
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -60,9 +60,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "上传评论、工单或问卷回答的导出文件，确认读取无误，并选择文本列。",
     },
     "data.upload": {"en": "Upload a file", "zh": "上传文件"},
+    "data.uploader_button": {"en": "Upload", "zh": "选择文件"},
+    "data.uploader_limits": {
+        "en": "200 MB per file",
+        "zh": "每个文件最大 200 MB · CSV、XLSX、JSONL、Parquet 等",
+    },
     "data.upload_help": {
-        "en": "CSV, TSV, Excel (.xlsx), JSON Lines or Parquet, up to 50 MB. Any encoding and delimiter.",
-        "zh": "支持 CSV、TSV、Excel (.xlsx)、JSON Lines 或 Parquet，最大 50 MB，编码和分隔符自动识别。",
+        "en": "CSV, TSV, Excel (.xlsx), JSON Lines or Parquet, up to 200 MB. Any encoding and delimiter.",
+        "zh": "支持 CSV、TSV、Excel (.xlsx)、JSON Lines 或 Parquet，最大 200 MB，编码和分隔符自动识别。",
     },
     "data.formats": {
         "en": "Supported: CSV and TSV (UTF-8, GB18030/GBK, UTF-16…), Excel .xlsx, JSON Lines, Parquet.",
@@ -121,6 +126,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "data.next": {"en": "Continue to the analysis settings", "zh": "继续设置分析"},
     # ---------------------------------------------------------------- reasons (row status, load issues)
     "reason.empty": {"en": "empty (no text)", "zh": "为空（没有文本）"},
+    "reason.no_answer": {"en": "no answer (N/A, null, no comment…)", "zh": "未作答（N/A、无、暂无等）"},
     "reason.duplicate": {
         "en": "exact duplicates (they share the topic of their first copy)",
         "zh": "完全重复（与第一条归入同一主题）",
@@ -371,6 +377,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "未识别到日期列，请选择包含日期的列。",
     },
     "trends.date_column": {"en": "Date column", "zh": "日期列"},
+    "trends.pick_date": {"en": "Choose the date column", "zh": "请选择日期列"},
+    "trends.not_dates": {
+        "en": "The column {column} holds no dates that could be read; choose another column.",
+        "zh": "列 {column} 中没有可识别的日期，请选择其他列。",
+    },
     "trends.freq": {"en": "Period", "zh": "周期"},
     "trends.freq.D": {"en": "Day", "zh": "日"},
     "trends.freq.W": {"en": "Week", "zh": "周"},

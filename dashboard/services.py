@@ -60,6 +60,23 @@ def new_run_id(filename: str, sha256: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}-{sha256[:6]}"
 
 
+def reserve_run_dir(root: Path, run_id: str) -> Path:
+    """Create and return a run folder no other run has: ``run_id``, else ``run_id-2``, ``-3``...
+
+    The folder is made with an exclusive ``mkdir``, so two runs of one file started in the same
+    second (the id has a one-second stamp) never share a folder.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        candidate = root / (run_id if n == 1 else f"{run_id}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise RuntimeError(f"no free run folder for {run_id}")  # pragma: no cover
+
+
 # -------------------------------------------------------------------------------------------- input
 def sample_upload() -> Upload:
     """The bundled sample file as if it had been uploaded."""
@@ -180,8 +197,7 @@ def embedder(name: str, device: str = "auto", options_json: str = "{}") -> Any:
 # -------------------------------------------------------------------------------------------- runs
 def start_run(upload: Upload, config: RunConfig) -> jobs.Job:
     """Start a run in the background; it is saved under the workspace when it finishes."""
-    run_id = new_run_id(upload.filename, upload.sha256)
-    target = workspace() / run_id
+    target = reserve_run_dir(workspace(), new_run_id(upload.filename, upload.sha256))
     data, filename = upload.data, upload.filename
 
     def work(job: jobs.Job) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from typing import Any
 
 import streamlit as st
 
@@ -23,6 +24,30 @@ PALETTE = [
     "#A61E4D", "#1864AB", "#D9480F", "#087F5B", "#862E9C", "#364FC7", "#C92A2A", "#495057",
 ]  # fmt: skip
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def favicon() -> Any:
+    """The tab icon, drawn here (a speech bubble on the brand blue) so that nothing is fetched from
+    the internet: Streamlit shows emoji and ``:material/...:`` favicons from a CDN."""
+    import numpy as np
+
+    size = 32
+    y, x = np.mgrid[0:size, 0:size]
+    blue = np.array([0x2F, 0x5B, 0xEA], dtype=np.uint8)
+    icon = np.zeros((size, size, 3), dtype=np.uint8) + 255
+    corner = 6
+    inside = ((np.minimum(x, size - 1 - x) >= corner) | (np.minimum(y, size - 1 - y) >= corner)) | (
+        (np.minimum(x, size - 1 - x) - corner) ** 2 + (np.minimum(y, size - 1 - y) - corner) ** 2 <= corner**2
+    )
+    icon[inside] = blue
+    bubble = (x >= 7) & (x <= 24) & (y >= 8) & (y <= 19)
+    tail = (x >= 9) & (x <= 13) & (y >= 19) & (y - 19 <= 13 - x)
+    icon[bubble | tail] = 255
+    for row in (11, 15):
+        icon[row : row + 2, 10:22] = blue
+    from PIL import Image  # a dependency of Streamlit
+
+    return Image.fromarray(icon)
 
 
 def md_escape(value: object, *, limit: int = 80) -> str:
@@ -72,6 +97,9 @@ def restore_from_url() -> None:
         job_id = params.get("job")
         if job_id and jobs.get(job_id) is not None:
             state.set_job_id(job_id)
+        lang = params.get("lang")
+        if lang in LANGUAGES:  # the interface language survives a reload
+            state.set_lang(lang)
     sync_url()
 
 
@@ -83,6 +111,8 @@ def sync_url() -> None:
         wanted["run"] = current.run_id
     if job is not None and job.status == "running":
         wanted["job"] = job.id
+    if state.lang() != "en":
+        wanted["lang"] = state.lang()
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 
@@ -154,7 +184,7 @@ def show_error(exc: BaseException) -> None:
     from pipeline.errors import FeedbackTopicsError
 
     if isinstance(exc, FeedbackTopicsError):
-        st.error(exc.user_message, icon=":material/error:")
+        st.error(md_escape(exc.user_message, limit=2000), icon=":material/error:")  # may quote the file
     else:
         logger.exception("unexpected error", exc_info=exc)
         st.error(t("common.unexpected"), icon=":material/error:")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import CLUSTERERS, DEVICES, RunConfig
-from pipeline.errors import FeedbackTopicsError
+from pipeline.errors import ConfigError, FeedbackTopicsError
 from pipeline.types import LoadOptions
 
 logger = logging.getLogger("feedback_topics")
@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--max-rows", type=int, help=f"refuse files with more data rows (default {LoadOptions().max_rows:,})"
     )
+    run.add_argument(
+        "--server-timeout",
+        type=float,
+        help="seconds to wait for the embedding server's answer to one batch (default 120; a server "
+        "that stops answering fails after two waits)",
+    )
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     run.add_argument(
         "--xlsx",
@@ -111,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
+
+    dash = sub.add_parser(
+        "dashboard",
+        help="start the dashboard with its settings (local address only), from any folder",
+    )
+    dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1: this computer only)",
+    )
     return parser
 
 
@@ -124,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "models":
             return _models()
+        if args.command == "dashboard":
+            return _dashboard(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -143,11 +162,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _models() -> int:
-    from pipeline.embedders.registry import available_embedders
+    from pipeline.embedders.registry import available_embedders, resolve_auto
 
+    choice, reason = resolve_auto(languages=None, device="auto")
+    print(f"{'auto':20} the default: picks the model for this machine; here {choice} ({reason})")
+    print(f"{'':20} languages: those of the model it picks")
     for spec in available_embedders():
+        where = "offline" if spec.offline else "needs a download or a server"
         print(f"{spec.name:20} {spec.description}")
+        print(f"{'':20} languages: {spec.languages}; {where}")
     return 0
+
+
+def dashboard_command(*, port: int = 8501, address: str = "127.0.0.1") -> tuple[list[str], Path | None]:
+    """The ``streamlit run`` command line (and folder to run it in) for the dashboard.
+
+    Streamlit reads ``.streamlit/config.toml`` only from the folder it is started in, so the command
+    runs in the repository root when that file is there, and passes the settings that matter for
+    safety (address, upload limit, no error details, no telemetry) as flags in any case.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("dashboard")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("The dashboard package is not installed.", code="dashboard")
+    app = Path(next(iter(spec.submodule_search_locations))) / "app.py"
+    root = app.parent.parent
+    megabytes = LoadOptions().max_bytes // (1024 * 1024)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        f"--server.address={address}",
+        f"--server.port={port}",
+        f"--server.maxUploadSize={megabytes}",
+        "--server.headless=true",
+        "--client.showErrorDetails=none",
+        "--browser.gatherUsageStats=false",
+    ]
+    return command, root if (root / ".streamlit" / "config.toml").is_file() else None
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    import subprocess
+
+    command, cwd = dashboard_command(port=args.port, address=args.address)
+    print(f"Dashboard on http://{args.address}:{args.port} (Ctrl+C stops it)", file=sys.stderr)
+    return subprocess.call(command, cwd=cwd)
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
@@ -170,6 +233,10 @@ def _config(args: argparse.Namespace) -> RunConfig:
         options["url"] = args.server_url
     if args.server_model:
         options["model"] = args.server_model
+    if args.server_timeout is not None:
+        if args.server_timeout <= 0:
+            raise ConfigError(f"--server-timeout must be positive (got {args.server_timeout}).")
+        options["timeout"] = args.server_timeout
     return RunConfig(
         text_column=args.text_column,
         model=args.model,
@@ -204,6 +271,9 @@ def _run(args: argparse.Namespace) -> int:
     path: Path = args.file
     if not path.is_file():
         raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
+    from pipeline.outdir import check_out, staged_output
+
+    check_out(args.out)  # before the run: a bad --out fails in a second, not after the model ran
     data = path.read_bytes()
     progress = _TqdmProgress(enabled=not args.quiet)
     try:
@@ -214,8 +284,10 @@ def _run(args: argparse.Namespace) -> int:
         result = run(data, filename=path.name, config=config, progress=progress)
         progress("report", 0, 1)
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
-        written = write_report(result, args.out, xlsx_max_rows=xlsx_limit)
-        save_run(result, args.out)
+        # written to a fresh folder and swapped in: --out never mixes two runs (pipeline/outdir.py)
+        with staged_output(args.out) as target:
+            written = [args.out / p.name for p in write_report(result, target, xlsx_max_rows=xlsx_limit)]
+            save_run(result, target)
         progress("report", 1, 1)
     finally:
         progress.close()
@@ -231,9 +303,13 @@ def _run(args: argparse.Namespace) -> int:
     warning = (manifest.get("language_coverage") or {}).get("warning")
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
-    for topic in result.topics[:12]:
+    shown = result.topics[:12]
+    for topic in shown:
         label = "outliers" if topic.id < 0 else f"topic {topic.id}"
         print(f"  {label:>9}  {topic.size:6d} rows  {topic.name}")
+    if len(result.topics) > len(shown):
+        rest = len(result.topics) - len(shown)
+        print(f"  … {rest} more (all {len(result.topics)} in topics.csv and report.html)")
     print(f"Report written to {args.out}/: " + ", ".join(p.name for p in written))
     if args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
         print(
@@ -259,8 +335,15 @@ class _TqdmProgress:
             self.close()
             self._stage = stage
             unit = "texts" if stage == "embed" else "steps"
+            # initial=done: texts already in the cache count as done but not in the speed, which would
+            # otherwise read millions of texts/s on a cache hit
             self._bar = tqdm(
-                total=total, desc=STAGE_LABELS.get(stage, stage), unit=unit, file=sys.stderr, leave=True
+                total=total,
+                initial=done,
+                desc=STAGE_LABELS.get(stage, stage),
+                unit=unit,
+                file=sys.stderr,
+                leave=True,
             )
         if self._bar is not None:
             self._bar.total = total

@@ -168,7 +168,8 @@ def prepare_documents(
     """Build the analysis texts and row statuses from a loaded table.
 
     Statuses: ``bad_line`` (from the loader), ``empty`` (no letter, digit or symbol left after
-    normalisation; emoji count as content, punctuation alone does not), ``duplicate_of:<row>``
+    normalisation; emoji count as content, punctuation alone does not), ``no_answer`` (a placeholder
+    such as "N/A", "n/a", "null" or "no comment" instead of an answer), ``duplicate_of:<row>``
     (the same normalised text as an earlier row, which carries the topic), else ``ok``.
 
     Args:
@@ -233,6 +234,10 @@ def prepare_documents(
             texts.append(text)
             status.append("empty")
             continue
+        if len(text) <= _PLACEHOLDER_MAX and _is_placeholder(text):
+            texts.append(text)
+            status.append(NO_ANSWER)
+            continue
         first = first_seen.setdefault(text, row)
         texts.append(text)
         status.append(STATUS_OK if first == row else f"duplicate_of:{first}")
@@ -243,6 +248,24 @@ def prepare_documents(
         text_column_reason=reason,
         issues=tuple(issues),
     )
+
+
+NO_ANSWER = "no_answer"
+"""Row status of a placeholder instead of an answer ("N/A", "n/a", "null", "-", "no comment"...)."""
+_PLACEHOLDER_MAX = 24
+_PLACEHOLDERS = frozenset(
+    {
+        "n/a", "na", "n.a.", "n.a", "n/a.", "#n/a", "n / a", "not applicable", "null", "nil", "nan",
+        "no comment", "no comments", "none given", "no answer", "k.a.", "keine angabe", "s/o", "s.o.",
+        "sans objet", "sin comentarios", "无", "暂无", "无意见", "不适用", "なし", "特になし", "해당없음", "없음",
+    }
+)  # fmt: skip
+
+
+def _is_placeholder(text: str) -> bool:
+    """A short text that only says there is no answer (compared case-folded, outer punctuation off)."""
+    folded = " ".join(text.casefold().split()).strip(" .!-–—_*()[]\"'")
+    return folded in _PLACEHOLDERS or text.strip().casefold() in _PLACEHOLDERS
 
 
 def _line_lookup(table: LoadedTable) -> Callable[[int], int]:

@@ -89,6 +89,7 @@ COORD_DECIMALS = 5
 
 XLSX_MAX_CELL_CHARS = 32_767
 XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
 TRUNCATION_MARK = "…[truncated]"
 
 _FORMULA_START = re.compile(r"^(?:\s*[=+\-@]|[\t\r\n\x00])")
@@ -411,6 +412,8 @@ class _XlsxNotes:
     control_chars: dict[str, int] = dataclasses.field(default_factory=dict)
     truncated: list[tuple[str, str, int, int]] = dataclasses.field(default_factory=list)
     split_sheets: list[str] = dataclasses.field(default_factory=list)
+    columns_cut: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    """(sheet, columns in the data) for sheets wider than Excel's 16,384 columns."""
 
 
 def _clean_for_xlsx(text: str, *, sheet: str, column: str, row: int, notes: _XlsxNotes) -> str:
@@ -507,6 +510,12 @@ def _write_sheet(
     formats: Mapping[str, Any],
 ) -> None:
     sheet = workbook.add_worksheet(name)
+    if frame.shape[1] > XLSX_MAX_COLUMNS:
+        notes.columns_cut.append((name, frame.shape[1]))
+        logger.warning(
+            "XLSX export: sheet %s has %d columns; Excel holds %d", name, frame.shape[1], XLSX_MAX_COLUMNS
+        )
+        frame = frame.iloc[:, :XLSX_MAX_COLUMNS]
     for j, column in enumerate(frame.columns):
         label = _clean_for_xlsx(str(column), sheet=name, column="(header)", row=0, notes=notes)
         sheet.write_string(0, j, label, header)
@@ -575,6 +584,14 @@ def _write_run_info(workbook: Any, result: RunResult, *, notes: _XlsxNotes, head
             )
         )
     rows.extend(("export.assignments_split", line) for line in notes.split_sheets)
+    for sheet_name, width in notes.columns_cut:
+        rows.append(
+            (
+                f"export.columns_cut[{sheet_name}]",
+                f"{width:,} columns; Excel holds {XLSX_MAX_COLUMNS:,}, so the last "
+                f"{width - XLSX_MAX_COLUMNS:,} are left out here; the CSV and JSON exports keep them all",
+            )
+        )
     sheet.write_string(0, 0, "key", header)
     sheet.write_string(0, 1, "value", header)
     scratch = _XlsxNotes()  # run-info's own cleaning is not reported inside itself

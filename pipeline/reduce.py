@@ -36,6 +36,7 @@ def reduce(
     seed: int = 42,
     fit_sample: int = DEFAULT_FIT_SAMPLE,
     progress: ProgressCallback | None = None,
+    device: str = "auto",
 ) -> Reduction:
     """Project embeddings to ``n_components`` dimensions (for clustering) and to 2-D (for the map).
 
@@ -46,6 +47,8 @@ def reduce(
         seed: Random seed; the same seed and input give the same coordinates.
         fit_sample: Fit UMAP on at most this many rows and place the rest from their neighbours.
         progress: Called as ``progress("reduce", done, total)`` with done/total in steps.
+        device: Where the exact neighbour search runs: ``auto``, ``cpu``, ``cuda``
+            (:func:`pipeline.device.resolve_device`).
 
     Returns:
         A :class:`Reduction` with ``cluster_space`` and ``map_2d`` aligned with ``vectors``.
@@ -62,6 +65,9 @@ def reduce(
             code="too_few_texts",
         )
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    from pipeline.device import resolve_device
+
+    device = resolve_device(device).device
     n_neighbors = int(min(n_neighbors, max(2, n - 1)))
     n_components = int(min(n_components, max(2, n - 2)))
     params: dict[str, Any] = {
@@ -87,7 +93,7 @@ def reduce(
     rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
     params["fit_rows"] = len(fit_rows)
     params["neighbour_graph"] = (
-        _search_description() if len(fit_rows) <= EXACT_KNN_MAX else "NN-descent (approximate)"
+        _search_description(device) if len(fit_rows) <= EXACT_KNN_MAX else "NN-descent (approximate)"
     )
     steps = 4 if len(rest) else 3
     report("reduce", 0, steps)
@@ -97,7 +103,7 @@ def reduce(
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*[Cc]annot cache")
         fit_vectors = vectors[fit_rows]
-        knn = _knn(fit_vectors, n_neighbors=n_neighbors, seed=seed)
+        knn = _knn(fit_vectors, n_neighbors=n_neighbors, seed=seed, device=device)
         report("reduce", 1, steps)
         space = np.empty((n, n_components), dtype=np.float32)
         map_2d = np.empty((n, 2), dtype=np.float32)
@@ -107,8 +113,10 @@ def reduce(
         report("reduce", 3, steps)
         if len(rest):
             params["placed_rows"] = len(rest)
-            params["placement"] = f"weighted mean of the nearest fitted neighbours ({_search_description()})"
-            _place(vectors, fit_rows, rest, outputs=(space, map_2d), n_neighbors=n_neighbors)
+            params["placement"] = (
+                f"weighted mean of the nearest fitted neighbours ({_search_description(device)})"
+            )
+            _place(vectors, fit_rows, rest, outputs=(space, map_2d), n_neighbors=n_neighbors, device=device)
             report("reduce", 4, steps)
     return Reduction(cluster_space=space, map_2d=_normalise_map(map_2d), params=params)
 
@@ -127,9 +135,11 @@ took 5.6 s on 2 AMX cores (bf16 candidates) and 11.4 s in float32, against NN-de
 """
 
 
-def _knn(vectors: np.ndarray, *, n_neighbors: int, seed: int) -> tuple[np.ndarray, np.ndarray, Any]:
+def _knn(
+    vectors: np.ndarray, *, n_neighbors: int, seed: int, device: str = "cpu"
+) -> tuple[np.ndarray, np.ndarray, Any]:
     if len(vectors) <= EXACT_KNN_MAX:
-        indices, dists = _exact_search(vectors)(vectors, n_neighbors)
+        indices, dists = _exact_search(vectors, device=device)(vectors, n_neighbors)
         # Each point is its own first neighbour at distance 0, as UMAP expects (identical texts
         # can tie with it, so put it first explicitly).
         for row in np.flatnonzero(indices[:, 0] != np.arange(len(vectors))):
@@ -220,6 +230,7 @@ def _place(
     *,
     outputs: tuple[np.ndarray, ...],
     n_neighbors: int,
+    device: str = "cpu",
 ) -> None:
     """Place rows that were not fitted at the weighted mean of their nearest fitted neighbours.
 
@@ -227,7 +238,7 @@ def _place(
     epochs makes placement a neighbour search plus an average, which keeps a million rows in
     minutes. The neighbour search is exact (see :func:`_exact_search`).
     """
-    search = _exact_search(vectors[fit_rows])
+    search = _exact_search(vectors[fit_rows], device=device)
     for start in range(0, len(rest), 65_536):
         chunk = rest[start : start + 65_536]
         neighbours, dists = search(vectors[chunk], n_neighbors)
@@ -244,7 +255,9 @@ RERANK_MARGIN = 12
 """Extra candidates the low-precision pass keeps per query for the exact float32 re-ranking."""
 
 
-def _exact_search(fit_vectors: np.ndarray) -> Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
+def _exact_search(
+    fit_vectors: np.ndarray, *, device: str | None = None
+) -> Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
     """Exact cosine neighbours among the fitted rows, as a matrix product.
 
     NN-descent's query mode was measured at 69% neighbour purity on 512-d embeddings where the
@@ -256,7 +269,10 @@ def _exact_search(fit_vectors: np.ndarray) -> Callable[[np.ndarray, int], tuple[
     """
     import torch
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device is None:
+        from pipeline.device import resolve_device
+
+        device = resolve_device("auto").device
     coarse_dtype = _coarse_dtype(device)
     bank = torch.from_numpy(np.ascontiguousarray(fit_vectors, dtype=np.float32)).to(device)
     coarse_bank = bank.to(coarse_dtype) if coarse_dtype is not None else bank
@@ -296,10 +312,8 @@ def _exact_search(fit_vectors: np.ndarray) -> Callable[[np.ndarray, int], tuple[
 _RERANK_ROWS = 256
 
 
-def _search_description() -> str:
-    import torch
-
-    dtype = _coarse_dtype("cuda" if torch.cuda.is_available() else "cpu")
+def _search_description(device: str) -> str:
+    dtype = _coarse_dtype(device)
     if dtype is None:
         return "exact, float32"
     return f"exact: {str(dtype).removeprefix('torch.')} candidates re-ranked in float32"
@@ -309,7 +323,7 @@ def _coarse_dtype(device: str) -> Any:
     """The half-precision type for the candidate pass, or None where float32 is as fast."""
     import torch
 
-    if device == "cuda":
+    if device.startswith("cuda"):
         return torch.float16
     amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
     try:

@@ -79,6 +79,7 @@ OUTLIER_COLOR = "#B4BAC4"
 
 REASON_TEXT: dict[str, str] = {
     "empty": "No text in the text column after trimming.",
+    "no_answer": 'A placeholder instead of an answer ("N/A", "n/a", "null", "no comment"...).',
     "duplicate": "Exact repeat of an earlier row: analysed once, it takes that row's topic and counts in topic sizes.",
     "bad_line": "The line could not be split into the file's columns.",
     "undecodable": "Bytes that are not valid in the detected encoding.",
@@ -399,7 +400,13 @@ def _ledger_rows(result: RunResult) -> dict[str, Any]:
     return {
         "rows_read": ledger.rows_read,
         "rows_clustered": ledger.rows_clustered,
-        "with_topic": int(sum(t.size for t in result.topics)),
+        # One count per tile, each agreeing with the CLI summary and the ledger below: rows in a
+        # topic (outliers not), outliers, and every excluded row (duplicates included: they are
+        # analysed once and counted in their first row's topic).
+        "with_topic": int(sum(t.size for t in result.topics if t.id != OUTLIER)),
+        "excluded_total": int(sum(ledger.excluded.values())),
+        "duplicates": int(ledger.excluded.get("duplicate", 0)),
+        "not_analysed": int(sum(n for r, n in ledger.excluded.items() if r != "duplicate")),
         "excluded": excluded,
         "altered": altered,
         "segments": segments,

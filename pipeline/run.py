@@ -121,7 +121,13 @@ def run(
 
         structure, centring = centre_languages(embeddings.vectors, [languages[i] for i in unique])
     with _timed(timings, "reduce"):
-        reduction = reduce(structure, seed=config.seed, fit_sample=config.umap_fit_rows, progress=report)
+        reduction = reduce(
+            structure,
+            seed=config.seed,
+            fit_sample=config.umap_fit_rows,
+            progress=report,
+            device=config.device,
+        )
     with _timed(timings, "keywords"):
         unique_langs = [languages[i] for i in unique]
         phrases = tokenize_many(unique_texts, unique_langs)  # once: merges, keywords, names, themes
@@ -317,11 +323,9 @@ def _versions() -> dict[str, str | None]:
 
 def _jsonable_config(config: RunConfig) -> dict[str, Any]:
     out = config.to_dict()
-    options = dict(out.get("model_options") or {})
-    for secret in ("api_key", "token"):
-        if secret in options:
-            options[secret] = "***"
-    out["model_options"] = options
+    from pipeline.secrets import redact_options
+
+    out["model_options"] = redact_options(dict(out.get("model_options") or {}))
     if out.get("labeller_url"):
         from pipeline.labels.llm import redact_url
 

@@ -72,15 +72,20 @@ def default_workspace() -> Path:
 
 
 def new_run_dir(workspace: Path, result: RunResult) -> Path:
-    """A fresh, sortable folder name: ``20261126-103000-feedback_sample-1a2b3c``."""
+    """Create a fresh, sortable run folder: ``20261126-103000-feedback_sample-1a2b3c`` (``-2``... if taken)."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(result.load_report.filename).stem)[:40] or "run"
-    path = workspace / f"{stamp}-{stem}-{result.load_report.sha256[:6]}"
+    base = f"{stamp}-{stem}-{result.load_report.sha256[:6]}"
+    workspace.mkdir(parents=True, exist_ok=True)
     suffix = 1
-    while path.exists():
-        suffix += 1
-        path = workspace / f"{stamp}-{stem}-{result.load_report.sha256[:6]}-{suffix}"
-    return path
+    while True:  # an exclusive mkdir: two runs in the same second never share a folder
+        path = workspace / (base if suffix == 1 else f"{base}-{suffix}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            suffix += 1
+            continue
+        return path
 
 
 def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, Any]] = ()) -> Path:

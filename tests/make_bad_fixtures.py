@@ -252,6 +252,301 @@ SMALL: dict[str, tuple[str, str, Callable[[], bytes]]] = {
 }
 
 
+# --------------------------------------------------------------------- generated encoding cases
+# Word pools per writing; sentences are drawn from them with a seed, so a hidden, larger set is the
+# same generator with other seeds and counts.
+POOLS: dict[str, tuple[str, ...]] = {
+    "ja_kanji": (
+        "東京",
+        "本社",
+        "工場",
+        "製造",
+        "管理",
+        "部門",
+        "品質",
+        "検査",
+        "基準",
+        "改定",
+        "配送",
+        "遅延",
+        "返金",
+        "対応",
+        "担当",
+        "確認",
+        "電話",
+        "連絡",
+        "問題",
+        "解決",
+    ),
+    "ja": (
+        "配送が",
+        "とても",
+        "遅くて",
+        "問い合わせ",
+        "しても",
+        "返事が",
+        "ありません",
+        "でした",
+        "商品は",
+        "良いです",
+        "また",
+        "買います",
+    ),
+    "zh_trad": (
+        "這個",
+        "產品",
+        "很好",
+        "物流",
+        "也很",
+        "快",
+        "客服",
+        "態度",
+        "不錯",
+        "價格",
+        "合理",
+        "品質",
+        "我們",
+        "會再",
+        "購買",
+        "退款",
+        "太慢",
+    ),
+    "zh": (
+        "快递",
+        "太慢",
+        "了",
+        "客服",
+        "态度",
+        "也不好",
+        "希望",
+        "尽快",
+        "退款",
+        "产品",
+        "质量",
+        "很好",
+        "价格",
+        "合理",
+        "我们",
+        "还会",
+        "购买",
+    ),
+    "ko": (
+        "배송이",
+        "너무",
+        "늦어요",
+        "환불해",
+        "주세요",
+        "고객센터",
+        "연락이",
+        "안",
+        "됩니다",
+        "제품은",
+        "좋아요",
+        "다시",
+        "살게요",
+    ),
+    "fr": (
+        "très",
+        "bien",
+        "livraison",
+        "à",
+        "l'heure",
+        "déçu",
+        "qualité",
+        "élevée",
+        "ça",
+        "va",
+        "reçu",
+        "colis",
+        "abîmé",
+        "remboursé",
+    ),
+    "de": (
+        "Lieferung",
+        "war",
+        "sehr",
+        "langsam",
+        "ärgerlich",
+        "für",
+        "uns",
+        "Größe",
+        "passt",
+        "schön",
+        "zurück",
+        "Rücksendung",
+    ),
+    "ru": (
+        "доставка",
+        "очень",
+        "медленная",
+        "верните",
+        "деньги",
+        "качество",
+        "хорошее",
+        "спасибо",
+        "заказ",
+        "пришёл",
+        "вовремя",
+    ),
+    "pl": ("dostawa", "była", "bardzo", "wolna", "zażółć", "gęślą", "jaźń", "jakość", "świetna", "dziękuję"),
+}
+_JOIN = {"ja_kanji": "", "ja": "", "zh_trad": "", "zh": ""}
+
+
+def sentence(rng: random.Random, pool: str, words: int = 8) -> str:
+    chosen = [rng.choice(POOLS[pool]) for _ in range(words)]
+    return _JOIN.get(pool, " ").join(chosen)
+
+
+def big5_high_trail(rng: random.Random, n: int) -> str:
+    """Traditional Chinese using only characters whose Big5 trail byte is 0xA1-0xFE."""
+    chars = [
+        c for c in "".join(POOLS["zh_trad"]) if len(c.encode("big5")) == 2 and c.encode("big5")[1] >= 0xA1
+    ]
+    return "".join(rng.choice(chars) for _ in range(n))
+
+
+# (pool, codec the file is written in, the codec names a loader may report for it)
+ENCODED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("ja_kanji", "shift_jis", ("cp932",)),
+    ("ja", "shift_jis", ("cp932",)),
+    ("ja", "euc_jp", ("euc-jp", "euc_jp")),
+    ("zh_trad", "big5", ("big5",)),
+    ("big5_high", "big5", ("big5",)),
+    ("zh", "gb2312", ("gb18030",)),
+    ("zh4", "gb18030", ("gb18030",)),
+    ("ko", "cp949", ("cp949",)),
+    ("fr", "cp1252", ("cp1252",)),
+    ("de", "cp1252", ("cp1252",)),
+    ("ru", "cp1251", ("cp1251",)),
+    ("pl", "cp1250", ("cp1250",)),
+    ("ja", "utf-16-le", ("utf-16-le",)),
+    ("zh", "utf-16-be", ("utf-16-be",)),
+    ("ko", "utf-16-le", ("utf-16-le",)),
+    ("zh", "utf-32-le", ("utf-32-le",)),
+    ("fr", "utf-32-be", ("utf-32-be",)),
+)
+
+
+def encoded_case(seed: int, index: int, rows: int = 6) -> tuple[str, bytes, list[str], tuple[str, ...]]:
+    """``(file name, bytes, texts, accepted encodings)``: a CSV of generated sentences in one codec."""
+    pool, codec, names = ENCODED[index % len(ENCODED)]
+    rng = random.Random(seed * 1000 + index)
+    texts: list[str] = []
+    for _ in range(rows):
+        if pool == "big5_high":
+            texts.append(big5_high_trail(rng, rng.randint(6, 20)))
+        elif pool == "zh4":
+            texts.append(sentence(rng, "zh", rng.randint(3, 8)) + rng.choice(["😀", "é", "ü", "䶮", "€"]))
+        else:
+            texts.append(sentence(rng, pool, rng.randint(3, 10)))
+    body = "id,text\n" + "".join(f"{i},{text}\n" for i, text in enumerate(texts))
+    return f"enc_{seed}_{index}_{pool}.csv", body.encode(codec), texts, names
+
+
+def mixed_utf8_legacy(seed: int, utf8_rows: int = 3, legacy_rows: int = 12) -> tuple[bytes, list[str]]:
+    """A CSV where some lines are UTF-8 and the rest cp1252 (a file appended to by two tools)."""
+    rng = random.Random(seed)
+    rows = [
+        (sentence(rng, rng.choice(["fr", "de"]), 5), i < utf8_rows) for i in range(utf8_rows + legacy_rows)
+    ]
+    rng.shuffle(rows)
+    data = b"id,text\n" + b"".join(
+        f"{i},{text}\n".encode("utf-8" if is_utf8 else "cp1252") for i, (text, is_utf8) in enumerate(rows)
+    )
+    return data, [text for text, _ in rows]
+
+
+# ------------------------------------------------------------------ generated row-loss cases
+def _answers(rng: random.Random, n: int) -> list[str]:
+    return [sentence(rng, rng.choice(["fr", "de", "ru", "zh", "ja"]), rng.randint(2, 6)) for _ in range(n)]
+
+
+def unbalanced_quote_csv(seed: int) -> tuple[bytes, int, int]:
+    """``(bytes, data row with the stray quote, rows it swallows)``: a quote closed rows later."""
+    rng = random.Random(seed)
+    n = rng.randint(12, 30)
+    start = rng.randint(0, n - 10)
+    swallowed = rng.randint(2, 8)
+    lines = []
+    for i, text in enumerate(_answers(rng, n)):
+        if i == start:
+            text = '"' + text  # opened, never closed on this line
+        elif i == start + swallowed + 1:
+            text = text + '" end'
+        lines.append(f"{i},{text}")
+    return ("id,text\n" + "\n".join(lines) + "\n").encode(), start, swallowed
+
+
+def unquoted_commas_csv(seed: int) -> tuple[bytes, int]:
+    """``(bytes, data row)``: one row's answer holds unquoted commas (the fast path used to cut it)."""
+    rng = random.Random(seed)
+    n = rng.randint(3, 20)
+    row = rng.randint(0, n - 1)
+    texts = _answers(rng, n)
+    texts[row] = ", ".join(texts[row].split(" ")[:3]) + ", really"
+    return ("id,text\n" + "".join(f"{i},{x}\n" for i, x in enumerate(texts))).encode(), row
+
+
+def unnamed_last_column_csv(seed: int) -> tuple[bytes, list[str]]:
+    """A header ending in a delimiter (its last column has no name) over rows that fill it."""
+    rng = random.Random(seed)
+    texts = _answers(rng, rng.randint(3, 15))
+    body = "".join(f"{i},{rng.randint(1, 5)},{x}\n" for i, x in enumerate(texts))
+    return ("id,rating,\n" + body).encode(), texts
+
+
+def headerless_csv(seed: int) -> tuple[bytes, list[str]]:
+    """A file with no header row: every line is ``number,answer``, ``date,answer`` or ``answer,rating``."""
+    rng = random.Random(seed)
+    texts = [f"{x} {x}" for x in _answers(rng, rng.randint(3, 15))]
+    shape = seed % 3
+    if shape == 0:
+        lines = [f"{i + 1},{x}" for i, x in enumerate(texts)]
+    elif shape == 1:
+        lines = [f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d},{x}" for x in texts]
+    else:
+        lines = [f'"{x}",{rng.randint(1, 5)}' for x in texts]
+    return ("\n".join(lines) + "\n").encode(), texts
+
+
+def jsonl_tricky(seed: int) -> tuple[bytes, list[str], list[str]]:
+    """``(bytes, texts, meta)``: values with U+2028/U+2029/U+0085, nested numbers, one lone surrogate."""
+    import json
+
+    rng = random.Random(seed)
+    texts: list[str] = []
+    metas: list[str] = []
+    lines: list[str] = []
+    for i in range(rng.randint(4, 12)):
+        text = rng.choice(["\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c", " "]).join(_answers(rng, 2))
+        number = rng.choice(["1.10", "-0", "12345678901234567890", "2.50e3", "7"])
+        meta = f'{{"score": {number}, "list": [1, {number}]}}'
+        lines.append(f'{{"id": {i}, "text": {json.dumps(text, ensure_ascii=False)}, "meta": {meta}}}')
+        texts.append(text)
+        metas.append(meta)
+    bad = rng.randrange(len(lines))
+    lines[bad] = lines[bad].replace('"text": "', '"text": "\\ud800', 1)
+    texts[bad] = "\ufffd" + texts[bad]
+    return ("\n".join(lines) + "\n").encode(), texts, metas
+
+
+def parquet_binary_texts(seed: int) -> tuple[bytes, list[str]]:
+    """A Parquet file whose text column is binary, one value not valid UTF-8."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    texts = _answers(rng, rng.randint(3, 12))
+    values = [x.encode() for x in texts]
+    bad = rng.randrange(len(values))
+    values[bad] = values[bad] + b"\xff\xfe"
+    texts[bad] = texts[bad] + "\ufffd\ufffd"
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": pa.array(values, type=pa.binary())}), buffer)
+    return buffer.getvalue(), texts
+
+
 def build(case: str) -> tuple[str, bytes]:
     """``(file name, bytes)`` of one small fixture."""
     _, filename, builder = SMALL[case]

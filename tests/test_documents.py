@@ -105,3 +105,24 @@ def test_million_short_rows_are_fast() -> None:
     assert docs.n_rows == 1_000_000
     assert docs.excluded_counts() == {"duplicate": 800_000}
     assert elapsed < 10, elapsed
+
+
+def test_placeholder_answers_are_excluded_as_no_answer() -> None:
+    """'N/A', 'n/a', 'null', 'no comment'... are not feedback: excluded, counted, never clustered."""
+    import random
+
+    from pipeline.types import Ledger
+
+    rng = random.Random(5)
+    placeholders = ["N/A", "n/a", "NA", "#N/A", "n.a.", "Null", " no comment ", "无", "なし", "N/A."]
+    answers = ["The app crashes on login", "None of the buttons work", "Na na na is a fun song"]
+    cells = [rng.choice(placeholders) for _ in range(30)] + answers
+    rng.shuffle(cells)
+    body = "id,text\n" + "".join(f'{i},"{c}"\n' for i, c in enumerate(cells))
+    documents = prepare_documents(load_table(body.encode(), filename="na.csv"), text_column="text")
+    by_row = dict(zip(cells, documents.status, strict=False))
+    assert all(documents.status[i] == "no_answer" for i, c in enumerate(cells) if c in placeholders)
+    assert all(by_row[a] == "ok" for a in answers)
+    counts = documents.excluded_counts()
+    assert counts["no_answer"] == 30
+    Ledger(rows_read=documents.n_rows, rows_clustered=len(documents.unique_rows), excluded=counts, altered={})

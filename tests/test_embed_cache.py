@@ -181,3 +181,26 @@ def test_a_cache_in_the_first_layout_is_moved_over_and_still_answers(tmp_path: P
         .fetchall()
     )
     assert ("vectors",) not in tables
+
+
+@pytest.mark.parametrize("damage", ["nan", "inf", "zero"])
+def test_damaged_cached_vectors_are_recomputed_not_returned(tmp_path: Path, damage: str) -> None:
+    """NaN/inf/zero vectors in the cache (a crashed writer, a bad model) never reach clustering."""
+    embedder = FakeEmbedder(dim=16)
+    cache = EmbeddingCache(tmp_path)
+    texts = [f"feedback number {i}" for i in range(12)]
+    embed_texts(texts, embedder=embedder, cache=cache)
+    rng = np.random.default_rng(len(damage))
+    broken = sorted(rng.choice(len(texts), size=4, replace=False).tolist())
+    bad = np.zeros((len(broken), 16), dtype=np.float32)
+    if damage != "zero":
+        bad[:, rng.integers(0, 16)] = np.nan if damage == "nan" else np.inf
+    cache.put_many(embedder.model_id, [text_hash(texts[i]) for i in broken], bad)
+    calls = embedder.calls
+    result = embed_texts(texts, embedder=embedder, cache=cache)
+    assert np.isfinite(result.vectors).all()
+    np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-3)
+    assert result.n_cached == len(texts) - len(broken)
+    assert embedder.calls == calls + len(broken)
+    found, _ = cache.get_many(embedder.model_id, [text_hash(texts[i]) for i in broken])
+    assert found.all(), "the damaged entries were replaced"

@@ -328,6 +328,20 @@ def test_xlsx_splits_beyond_excel_row_limit(monkeypatch) -> None:
     assert "export.assignments_split" in info
 
 
+def test_xlsx_notes_columns_cut_beyond_excel_column_limit(monkeypatch) -> None:
+    import pipeline.export as export
+
+    monkeypatch.setattr(export, "XLSX_MAX_COLUMNS", 9)  # the real limit is 16,384
+    small = make_result(20, with_payloads=False)
+    width = export.assignments_frame(small).shape[1]
+    assert width > 9
+    book = openpyxl.load_workbook(io.BytesIO(export.to_xlsx_bytes(small)))
+    assert book["assignments"].max_column == 9
+    info = {row[0].value: row[1].value for row in book["run-info"].iter_rows(min_row=2)}
+    assert f"{width:,} columns" in info["export.columns_cut[assignments]"]
+    assert "CSV and JSON exports keep them all" in info["export.columns_cut[assignments]"]
+
+
 # -------------------------------------------------------------------------------------- JSON
 def test_json_export(result) -> None:
     data = to_json_bytes(result)

@@ -178,7 +178,7 @@ def test_xlsx_formulas_with_saved_results_read_their_values_without_a_warning(
 
     import openpyxl
 
-    import pipeline.load as load_module
+    import pipeline.load._xlsx as load_module
 
     def second_pass(*args: object) -> None:
         raise AssertionError("formulas that carry their results need no formula-reading pass")
@@ -224,6 +224,6 @@ def test_xlsx_formulas_with_saved_results_read_their_values_without_a_warning(
     ],
 )
 def test_formula_without_saved_value_pattern(cell: bytes, lost: bool) -> None:
-    from pipeline.load import _FORMULA_WITHOUT_VALUE_RE
+    from pipeline.load._xlsx import _FORMULA_WITHOUT_VALUE_RE
 
     assert bool(_FORMULA_WITHOUT_VALUE_RE.search(cell)) is lost

@@ -396,3 +396,30 @@ def test_map_labels_only_the_largest_topics(monkeypatch: pytest.MonkeyPatch) -> 
     largest = [t.name for t in sorted(base.topics, key=lambda t: -t.size) if t.id != OUTLIER][:2]
     assert [a["text"] for a in annotations] and sorted(a["text"] for a in annotations) == sorted(largest)
     assert "Labels mark the 2 largest topics" in " ".join(parser.text)
+
+
+def test_report_counts_agree_with_the_ledger_and_follow_merges() -> None:
+    """Issue 15: 'in a topic' excludes outliers; 'Excluded' equals the ledger's (and the CLI's) total."""
+    import re as _re
+
+    from pipeline.report import render_html
+    from pipeline.topics import merge_topics
+    from pipeline.types import OUTLIER
+    from tests._result_factory import make_result
+
+    result = make_result(60, with_payloads=False)
+    html_text = render_html(result)
+    in_topic = sum(t.size for t in result.topics if t.id != OUTLIER)
+    outliers = sum(t.size for t in result.topics if t.id == OUTLIER)
+    excluded = sum(result.ledger.excluded.values())
+    assert (
+        in_topic + outliers + excluded - result.ledger.excluded.get("duplicate", 0) == result.ledger.rows_read
+    )
+    assert f"{in_topic:,} in a topic · {outliers:,} outliers" in html_text
+    tile = _re.search(r'<div class="k">Excluded</div><div class="v">([\d,]+)</div>', html_text)
+    assert tile is not None and int(tile.group(1).replace(",", "")) == excluded
+    ids = [t.id for t in result.topics if t.id != OUTLIER][:2]
+    merged = merge_topics(result, ids)
+    assert "merged by the analyst" in merged.clustering.reason
+    assert f"{merged.clustering.n_topics} topics" in merged.clustering.reason
+    assert "merged by the analyst" in render_html(merged)

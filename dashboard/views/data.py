@@ -48,8 +48,31 @@ def _on_text_column() -> None:
     state.set_text_column(st.session_state.get("w_text_column"))
 
 
+def _uploader_css() -> str:
+    """CSS that shows the uploader's built-in English words (button, size line) in the interface
+    language: Streamlit has no setting for them. Static text from the string table, never file text."""
+    from dashboard.i18n import current_language
+
+    if current_language() == "en":
+        return ""
+    button, limits = t("data.uploader_button"), t("data.uploader_limits")
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    hint = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    return (
+        "<style>"
+        f'{zone} button [data-testid="stMarkdownContainer"] p {{font-size: 0;}}'
+        f'{zone} button [data-testid="stMarkdownContainer"] p::after {{content: "{button}"; font-size: 0.875rem;}}'
+        f"{hint} {{font-size: 0;}}"
+        f'{hint}::after {{content: "{limits}"; font-size: 0.875rem;}}'
+        "</style>"
+    )
+
+
 def _choose_file() -> None:
     left, right = st.columns([3, 2], gap="large")
+    css = _uploader_css()
+    if css:
+        st.html(css)
     with left:
         st.file_uploader(
             t("data.upload"),
@@ -121,7 +144,7 @@ def _facts(table) -> None:
 def _problems(table) -> None:
     report = table.report
     for warning in report.warnings:
-        st.warning(str(warning), icon=":material/warning:")
+        st.warning(ui.md_escape(warning, limit=2000), icon=":material/warning:")  # quotes the file
     if not report.issues:
         return
     counts = report.issue_counts()

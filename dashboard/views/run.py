@@ -170,7 +170,10 @@ def _finish(job: jobs.Job) -> None:
         state.set_notice("info", t("run.cancelled"))
     else:
         state.set_notice(
-            "error", job.error if job.error not in ("", "memory") else t(f"run.failed.{job.error or 'other'}")
+            "error",
+            ui.md_escape(job.error, limit=2000)
+            if job.error not in ("", "memory")
+            else t(f"run.failed.{job.error or 'other'}"),
         )
     ui.sync_url()
 

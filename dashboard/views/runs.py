@@ -16,7 +16,9 @@ def _open(run_id: str) -> None:
     try:
         state.set_open_run(services.open_saved(run_dir))
     except Exception as exc:
-        state.set_notice("error", getattr(exc, "user_message", "") or t("runs.unreadable"))
+        state.set_notice(
+            "error", ui.md_escape(getattr(exc, "user_message", ""), limit=2000) or t("runs.unreadable")
+        )
         return
     state.set_map_selection(None)
     state.set_notice("success", t("runs.opened", run=run_id))

@@ -29,7 +29,9 @@ def _apply(new_edit: dict) -> None:
     try:
         state.set_open_run(services.edit(current, new_edit))
     except Exception as exc:
-        state.set_notice("error", getattr(exc, "user_message", "") or t("common.unexpected"))
+        state.set_notice(
+            "error", ui.md_escape(getattr(exc, "user_message", ""), limit=2000) or t("common.unexpected")
+        )
         return
     key = "topics.renamed" if new_edit["op"] == "rename" else "topics.merged"
     state.set_notice("success", t(key))

@@ -18,6 +18,24 @@ def _trends(run_id: str, n_edits: int, column: str, freq: str, _result):
     return analysis.topic_trends(_result, date_column=column, freq=freq)
 
 
+def _date_column(result, columns: list[str], *, named: str | None) -> str | None:
+    """The column to preselect: the one named like a date if it holds dates, else the column whose
+    values read as dates most often (at least 60% of a sample); ``None`` when no column does."""
+    sample = result.table.head(500)
+    best: tuple[float, str] | None = None
+    for column in columns:
+        values = sample[column].astype(str)
+        values = values[values.str.strip() != ""]
+        if values.empty or values.str.fullmatch(r"\s*-?\d+(\.\d+)?\s*").mean() > 0.5:
+            continue  # numbers (ids, ratings) are not dates
+        share = float(analysis.parse_dates(values).notna().mean())
+        if column == named and share >= 0.5:
+            return column
+        if share >= 0.6 and (best is None or share > best[0]):
+            best = (share, column)
+    return best[1] if best else None
+
+
 def _chart(trends, measure: str, top: int):
     import plotly.graph_objects as go
 
@@ -60,16 +78,19 @@ def render() -> None:
     if not columns:
         st.info(t("trends.no_date"))
         return
-    default = roles.get("date")
+    default = _date_column(result, columns, named=roles.get("date"))
     if default is None:
         st.info(t("trends.no_date"), icon=":material/event_busy:")
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
     column = c1.selectbox(
         t("trends.date_column"),
         columns,
-        index=columns.index(default) if default in columns else 0,
+        index=columns.index(default) if default in columns else None,
+        placeholder=t("trends.pick_date"),
         key="w_date_col",
     )
+    if column is None:
+        return
     freq = c2.segmented_control(
         t("trends.freq"),
         FREQS,
@@ -90,7 +111,12 @@ def render() -> None:
     try:
         trends = _trends(current.run_id, len(current.edits), column, freq, result)
     except Exception as exc:
-        ui.show_error(exc)
+        if getattr(exc, "code", "") in ("no_dates", "column"):  # in the interface language
+            st.error(
+                t("trends.not_dates", column=ui.md_escape(column, limit=60)), icon=":material/event_busy:"
+            )
+        else:
+            ui.show_error(exc)
         return
     growing = analysis.growing_topics(trends, top_n=3)
     if not growing.empty:

@@ -179,8 +179,19 @@ class EmbeddingCache:
         vectors = np.zeros((n, dim), dtype=np.float32)
         if blobs:
             stored = np.frombuffer(b"".join(blobs), dtype=_STORE_DTYPE).reshape(len(blobs), dim)
-            vectors[targets] = stored[sources]
-            found[targets] = True
+            stored32 = stored.astype(np.float32)
+            # A damaged entry (NaN, infinity, an all-zero vector) is a miss: it is computed again
+            # and replaced, instead of reaching the neighbour search.
+            valid = np.isfinite(stored32).all(axis=1) & (np.abs(stored32).sum(axis=1) > 1e-6)
+            if not valid.all():
+                logger.warning(
+                    "embedding cache: %d damaged vector(s) (NaN, infinite or zero) ignored and recomputed",
+                    int((~valid).sum()),
+                )
+            keep = [k for k, s in enumerate(sources) if valid[s]]
+            rows_to = [targets[k] for k in keep]
+            vectors[rows_to] = stored32[[sources[k] for k in keep]]
+            found[rows_to] = True
         return found, vectors
 
     def put_many(self, model_key: str, hashes: Sequence[str], vectors: np.ndarray) -> None:

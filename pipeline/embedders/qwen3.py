@@ -130,18 +130,13 @@ def _check_folder(folder: Path, shown: str) -> None:
 
 
 def _resolve_device(device: str) -> str:
-    import torch
+    from pipeline.device import resolve_device
+    from pipeline.errors import ConfigError
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise EmbedError(
-            "Device 'cuda' was asked for but no CUDA GPU is visible. Use --device cpu or auto.",
-            code="no_gpu",
-        )
-    if device != "cpu" and not device.startswith("cuda"):
-        raise EmbedError(f"Unknown device {device!r}: use auto, cpu or cuda.", code="device")
-    return device
+    try:
+        return resolve_device(device).device
+    except ConfigError as exc:
+        raise EmbedError(exc.user_message, code=exc.code) from None
 
 
 class _PackedBatch:

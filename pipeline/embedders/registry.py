@@ -239,14 +239,9 @@ def qwen3_weights_available() -> tuple[bool, str]:
 
 
 def _gpu_available(device: str) -> bool:
-    if device == "cpu":
-        return False
-    try:
-        import torch
+    from pipeline.device import cuda_available
 
-        return bool(torch.cuda.is_available())
-    except Exception:  # no torch, broken driver: no GPU
-        return False
+    return device != "cpu" and cuda_available()
 
 
 def resolve_auto(*, languages: Mapping[str, int] | None, device: str) -> tuple[str, str]:
