@@ -235,11 +235,11 @@ class _Queue:
             while self._waiting and len(self._running) < self.limit():
                 task = self._waiting.popleft()
                 self._running[task.job.id] = task
+                with task.job._lock:
+                    task.job.status = "running"
+                    task.job.started = time.monotonic()
                 starting.append(task)
         for task in starting:
-            with task.job._lock:
-                task.job.status = "running"
-                task.job.started = time.monotonic()
             try:
                 if task.thread_work is not None:
                     threading.Thread(

@@ -22,7 +22,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,7 +166,7 @@ class EditConflict(FeedbackTopicsError):
     ``topics`` names the topics involved.
     """
 
-    def __init__(self, user_message: str, *, code: str, topics: Sequence[int] = ()) -> None:
+    def __init__(self, user_message: str, *, code: str, topics: Iterable[int] = ()) -> None:
         super().__init__(user_message, code=code)
         self.topics = sorted({int(t) for t in topics})
 
