@@ -24,6 +24,8 @@ URL), so sessions never see each other's runs. Finished jobs are forgotten after
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
 import logging
 import os
@@ -47,6 +49,8 @@ STAGES: tuple[str, ...] = PIPELINE_STAGES
 WORKERS_ENV = "FEEDBACK_TOPICS_WORKERS"
 THREADS_ENV = "FEEDBACK_TOPICS_RUN_THREADS"
 MAX_TASKS_PER_WORKER = 20
+CANCEL_GRACE_S = 4.0
+"""A cancelled process run that has not stopped by itself after this long has its worker ended."""
 KEEP_FINISHED_S = 3600.0
 MAX_JOBS = 200
 _SEND_EVERY_S = 0.25
@@ -183,7 +187,8 @@ class _Queue:
         self._lock = threading.Lock()
         self._waiting: deque[_Task] = deque()
         self._running: dict[str, _Task] = {}
-        self._pool: Any = None
+        self._workers: list[_Worker] = []
+        self._context: Any = None
         self._messages: Any = None
         self._cancel_dir: Path | None = None
         self._limit_override: int | None = None
@@ -273,62 +278,144 @@ class _Queue:
         self._done(task, outcome[0], run_dir=outcome[1], error=outcome[2])
 
     # ----------------------------------------------------------- process tasks
-    def _ensure_pool(self) -> Any:
-        if self._pool is None:
+    def _start_messages(self) -> Any:
+        if self._messages is None:
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
 
-            context = multiprocessing.get_context("spawn")
-            self._messages = context.Queue()
+            self._context = multiprocessing.get_context("spawn")
+            self._messages = self._context.Queue()
             self._cancel_dir = Path(tempfile.mkdtemp(prefix="feedback-topics-cancel-"))
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.limit(),
-                mp_context=context,
-                initializer=_worker_init,
-                initargs=(self._messages, str(self._cancel_dir), threads_per_run()),
-                max_tasks_per_child=MAX_TASKS_PER_WORKER,
-            )
-            threading.Thread(
-                target=self._listen, args=(self._messages,), name="ft-progress", daemon=True
-            ).start()
-        return self._pool
+            threading.Thread(target=self._listen, name="ft-progress", daemon=True).start()
+            atexit.register(self.shutdown)  # runs before multiprocessing joins its children
+        return self._messages
+
+    def _free_worker(self) -> _Worker:
+        """An idle live worker process, or a new one (dead and retired ones are dropped)."""
+        with self._lock:
+            self._workers = [w for w in self._workers if w.alive() or w.job_id]
+            for worker in self._workers:
+                if worker.job_id is None and worker.alive():
+                    return worker
+        worker = _Worker(self._context, self._start_messages(), self._cancel_dir, threads_per_run())
+        with self._lock:
+            self._workers.append(worker)
+        return worker
 
     def _run_process(self, task: _Task) -> None:
-        pool = self._ensure_pool()
-        future = pool.submit(_worker_task, task.job.id, task.function, task.kwargs)
+        self._start_messages()
+        worker = self._free_worker()
+        worker.job_id = task.job.id
+        worker.send(task.job.id, task.function, task.kwargs)
 
-        def finished(done_future: Any) -> None:
-            try:
-                status, run_dir, error = done_future.result()
-            except BaseException as exc:
-                logger.error("run %s: worker failed: %r", task.job.id, exc)
-                status, run_dir, error = "failed", "", "memory" if "terminated abruptly" in str(exc) else ""
-                self._reset_pool()
+    def _worker_of(self, job_id: str) -> _Worker | None:
+        with self._lock:
+            return next((w for w in self._workers if w.job_id == job_id), None)
+
+    def _finish_process(self, job_id: str, status: str, run_dir: str, error: str) -> None:
+        worker = self._worker_of(job_id)
+        if worker is not None:
+            worker.job_id = None
+            worker.runs += 1
+        with self._lock:
+            task = self._running.get(job_id)
+        if task is not None:
             self._done(task, status, run_dir=run_dir, error=error)
 
-        future.add_done_callback(finished)
+    def _listen(self) -> None:
+        """Copy progress into jobs, finish jobs, and notice dead workers (about once a second)."""
+        import queue
 
-    def _reset_pool(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=False)
-
-    def _listen(self, messages: Any) -> None:
         while True:
             try:
-                job_id, stage, done, total = messages.get()
+                message = self._messages.get(timeout=1.0)
+            except queue.Empty:
+                message = None
             except (EOFError, OSError, ValueError):
                 return
+            if message is not None and message[0] == "progress":
+                job = get(message[1])
+                if job is not None:
+                    job._update(message[2], message[3], message[4])
+            elif message is not None and message[0] == "result":
+                self._finish_process(*message[1:])
+            with self._lock:
+                dead = [w for w in self._workers if w.job_id and not w.alive()]
+            for worker in dead:
+                job_id = str(worker.job_id)
+                job = get(job_id)
+                cancelled = job is not None and job.cancel_requested
+                logger.error(
+                    "worker %s running %s ended (exit code %s)", worker.pid, job_id, worker.exitcode()
+                )
+                self._finish_process(
+                    job_id, "cancelled" if cancelled else "failed", "", "" if cancelled else "memory"
+                )
+
+    def stop_running(self, job_id: str, *, grace_s: float) -> None:
+        """If a cancelled process run has not stopped after ``grace_s`` (a long step without
+        progress calls), end its worker process; a new one is started for the next run."""
+
+        def later() -> None:
+            time.sleep(grace_s)
             job = get(job_id)
-            if job is not None:
-                job._update(stage, done, total)
+            worker = self._worker_of(job_id)
+            if job is None or not job.active or worker is None or job.current == "save":
+                return  # stopped by itself, or saving (never cut a save in half)
+            logger.warning("run %s did not stop within %.0f s of Cancel; ending its worker", job_id, grace_s)
+            worker.terminate()
+
+        threading.Thread(target=later, name=f"ft-cancel-{job_id[:8]}", daemon=True).start()
 
     def shutdown(self) -> None:
-        """Stop the worker processes (tests)."""
-        self._reset_pool()
+        """Stop the worker processes."""
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close()
         if self._cancel_dir is not None:
             shutil.rmtree(self._cancel_dir, ignore_errors=True)
-            self._cancel_dir = None
+
+
+class _Worker:
+    """One long-lived worker process running one task at a time."""
+
+    def __init__(self, context: Any, messages: Any, cancel_dir: Path | None, threads: int) -> None:
+        self.tasks = context.Queue()
+        self.process = context.Process(
+            target=_worker_loop,
+            args=(self.tasks, messages, str(cancel_dir), threads, MAX_TASKS_PER_WORKER),
+            name="feedback-topics-worker",
+        )
+        self.process.start()
+        self.job_id: str | None = None
+        self.runs = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.is_alive() and self.runs < MAX_TASKS_PER_WORKER
+
+    def exitcode(self) -> int | None:
+        return self.process.exitcode
+
+    def send(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None:
+        self.tasks.put((job_id, function, kwargs))
+
+    def terminate(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            with contextlib.suppress(OSError, ValueError):
+                self.tasks.put(None)
+            self.process.join(2)
+        if self.process.is_alive():
+            self.terminate()
 
 
 def _outcome_of(exc: BaseException, job_id: str) -> tuple[str, str, str]:
@@ -348,6 +435,27 @@ def _outcome_of(exc: BaseException, job_id: str) -> tuple[str, str, str]:
 
 # --------------------------------------------------------------------------- in the worker process
 _WORKER: dict[str, Any] = {}
+
+
+def _worker_loop(tasks: Any, messages: Any, cancel_dir: str, threads: int, max_tasks: int) -> None:
+    """A worker process: cap the thread pools, then run tasks until told to stop or retired."""
+    import queue
+
+    _worker_init(messages, cancel_dir, threads)
+    parent = os.getppid()
+    for _ in range(max_tasks):
+        while True:
+            try:
+                task = tasks.get(timeout=2.0)
+                break
+            except queue.Empty:
+                if os.getppid() != parent:  # the server is gone: do not linger
+                    return
+        if task is None:
+            return
+        job_id, function, kwargs = task
+        status, run_dir, error = _worker_task(job_id, function, kwargs)
+        messages.put(("result", job_id, status, run_dir, error))
 
 
 def _worker_init(messages: Any, cancel_dir: str, threads: int) -> None:
@@ -385,7 +493,7 @@ def _worker_task(job_id: str, function: str, kwargs: dict[str, Any]) -> tuple[st
     def progress(stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         if stage != sent["stage"] or done >= total or now - sent["at"] >= _SEND_EVERY_S:
-            messages.put((job_id, stage, int(done), int(total)))
+            messages.put(("progress", job_id, stage, int(done), int(total)))
             sent.update(stage=stage, at=now)
             _limit_torch_threads(threads)  # torch may have been imported since the last call
         if cancel_flag.exists():
@@ -458,6 +566,7 @@ def cancel(job_id: str) -> None:
     job.cancel_requested = True
     if not _QUEUE.cancel_waiting(job_id):
         _QUEUE.signal_cancel(job_id)
+        _QUEUE.stop_running(job_id, grace_s=CANCEL_GRACE_S)
 
 
 def load() -> tuple[int, int]:

@@ -13,3 +13,11 @@ def steady(*, steps: int, pause: float, progress: Any, result: str = "") -> str:
         time.sleep(pause)
     progress("embed", steps, steps)
     return result
+
+
+def silent(*, seconds: float, progress: Any) -> str:
+    """One long step with no progress call in it (like a big UMAP fit)."""
+    progress("reduce", 0, 1)
+    time.sleep(seconds)
+    progress("reduce", 1, 1)
+    return "finished"

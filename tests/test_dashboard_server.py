@@ -136,6 +136,25 @@ def test_process_runs_report_progress_and_cancel_within_seconds(monkeypatch) -> 
     assert time.monotonic() - began < 3.0
 
 
+@pytest.mark.slow
+def test_cancel_ends_a_worker_stuck_in_a_long_step_and_the_queue_goes_on(monkeypatch) -> None:
+    monkeypatch.setenv(jobs.WORKERS_ENV, "1")
+    monkeypatch.setattr(jobs, "CANCEL_GRACE_S", 1.0)
+    stuck = jobs.start_process("tests._slow_work:silent", filename="big.csv", kwargs={"seconds": 600})
+    after = jobs.start_process(
+        "tests._slow_work:steady", filename="next.csv", kwargs={"steps": 3, "pause": 0.01, "result": "next"}
+    )
+    deadline = time.monotonic() + 60
+    while "reduce" not in stuck.snapshot().stages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert after.position() == 1
+    began = time.monotonic()
+    jobs.cancel(stuck.id)
+    assert jobs.wait(stuck.id, timeout=20).status == "cancelled"
+    assert time.monotonic() - began < 8.0
+    assert jobs.wait(after.id, timeout=120).status == "done" and after.run_dir == "next"
+
+
 def test_finished_jobs_are_forgotten_after_a_while(monkeypatch) -> None:
     monkeypatch.setattr(jobs, "KEEP_FINISHED_S", 0.0)
     old = jobs.start(lambda job: "", filename="old.csv")
