@@ -185,6 +185,7 @@ class _Queue:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._init_lock = threading.Lock()
         self._waiting: deque[_Task] = deque()
         self._running: dict[str, _Task] = {}
         self._workers: list[_Worker] = []
@@ -279,33 +280,34 @@ class _Queue:
 
     # ----------------------------------------------------------- process tasks
     def _start_messages(self) -> Any:
-        if self._messages is None:
-            import multiprocessing
+        with self._init_lock:
+            if self._messages is None:
+                import multiprocessing
 
-            self._context = multiprocessing.get_context("spawn")
-            self._messages = self._context.Queue()
-            self._cancel_dir = Path(tempfile.mkdtemp(prefix="feedback-topics-cancel-"))
-            threading.Thread(target=self._listen, name="ft-progress", daemon=True).start()
-            atexit.register(self.shutdown)  # runs before multiprocessing joins its children
+                self._context = multiprocessing.get_context("spawn")
+                self._cancel_dir = Path(tempfile.mkdtemp(prefix="feedback-topics-cancel-"))
+                self._messages = self._context.Queue()
+                threading.Thread(target=self._listen, name="ft-progress", daemon=True).start()
+                atexit.register(self.shutdown)  # runs before multiprocessing joins its children
         return self._messages
 
-    def _free_worker(self) -> _Worker:
-        """An idle live worker process, or a new one (dead and retired ones are dropped)."""
+    def _claim_worker(self, job_id: str) -> _Worker:
+        """An idle live worker process for ``job_id``, or a new one (dead and retired ones are dropped)."""
         with self._lock:
             self._workers = [w for w in self._workers if w.alive() or w.job_id]
             for worker in self._workers:
                 if worker.job_id is None and worker.alive():
+                    worker.job_id = job_id
                     return worker
-        worker = _Worker(self._context, self._start_messages(), self._cancel_dir, threads_per_run())
+        worker = _Worker(self._context, self._messages, self._cancel_dir, threads_per_run())
+        worker.job_id = job_id
         with self._lock:
             self._workers.append(worker)
         return worker
 
     def _run_process(self, task: _Task) -> None:
         self._start_messages()
-        worker = self._free_worker()
-        worker.job_id = task.job.id
-        worker.send(task.job.id, task.function, task.kwargs)
+        self._claim_worker(task.job.id).send(task.job.id, task.function, task.kwargs)
 
     def _worker_of(self, job_id: str) -> _Worker | None:
         with self._lock:

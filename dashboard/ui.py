@@ -139,26 +139,30 @@ def header(page: str) -> None:
     changed_elsewhere()
 
 
-def _on_reload() -> None:
-    current = state.open_run()
-    if current is not None:
-        state.set_open_run(services.reload(current))
+CHANGES_CHECK_S = 10.0
+"""How often an open page checks (one ``stat``) whether someone else changed the open run."""
 
 
+@st.fragment(run_every=CHANGES_CHECK_S)
 def changed_elsewhere() -> None:
-    """Say (with a reload button) that another analyst changed the open run's edits."""
+    """Say (with a reload button) that another analyst changed the open run's edits.
+
+    A fragment: it reruns alone every few seconds, so the note appears without the analyst doing
+    anything, and reloading reruns the whole page with the latest version."""
     current = state.open_run()
     if current is None:
         return
     try:
         n = services.changes_elsewhere(current, author=state.analyst())
-    except Exception:
+    except Exception:  # the note is a courtesy; never break the page for it
         logger.warning("could not check the edit log of %s", current.run_id, exc_info=True)
         return
     if n:
         with st.container(border=True):
             st.warning(t("edits.changed_elsewhere", n=n), icon=":material/group:")
-            st.button(t("edits.reload"), key="w_reload_edits", on_click=_on_reload, icon=":material/refresh:")
+            if st.button(t("edits.reload"), key="w_reload_edits", icon=":material/refresh:"):
+                state.set_open_run(services.reload(current))
+                st.rerun()
 
 
 def edit_refused(exc: BaseException) -> str:
