@@ -10,7 +10,8 @@ from the embedding cache) and starts a run:
 * ``solo``: each file alone, one analyst; ``together``: 2 and 4 analysts at once; both
   ``watched`` (the analyst stays on the Run page) and ``unwatched`` (moves to Topics at once);
 * Start-to-finished is measured from the click to the run folder being complete on disk
-  (``edits.json`` is written last); for watched runs also to the page saying it finished;
+  (``edits.json``, written last, timestamps it); for watched runs also to the page saying it
+  finished; a group's time is from its first Start click to its last run finished;
 * ``cancel``: four watched runs, then Cancel on the one running; seconds until its page says so;
 * ``memory``: ``--rss-runs`` runs one after another by one analyst; RSS of the server process and
   of its worker processes after each, and the run time (first vs last) to see whether it slows.
@@ -121,6 +122,25 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far: the server process, and its live worker processes."""
+    below, todo = [], _children(pid)
+    while todo:
+        child = todo.pop()
+        below.append(child)
+        todo += _children(child)
+    return {"server_cpu_s": _cpu_s(pid), "workers_cpu_s": sum(_cpu_s(c) for c in below)}
+
+
 def memory(pid: int) -> dict[str, float]:
     """RSS of the server and of every process below it (worker processes, their helpers)."""
     below, todo = [], _children(pid)
@@ -183,81 +203,113 @@ class Analyst:
         return began
 
 
-def _finished_dir(workspace: Path, stem: str, known: set[str]) -> Path | None:
+def _finished_at(workspace: Path, stem: str, known: set[str]) -> float | None:
+    """Wall-clock time the run of ``stem`` was complete on disk (``edits.json`` is written last)."""
     for path in workspace.glob(f"*-{stem}-*"):
-        if path.name not in known and (path / "edits.json").exists():
-            return path
+        marker = path / "edits.json"
+        if path.name not in known and marker.exists():
+            return marker.stat().st_mtime
     return None
 
 
 def run_group(
     analysts: list[Analyst], files: list[Path], *, model: str, watched: bool, timeout_s: float
 ) -> list[dict[str, Any]]:
-    """Start one run per analyst (together) and time each to finished."""
+    """Start one run per analyst (together) and time each, from its own Start click, to finished
+    (on disk) and, when watched, to its page saying so."""
     workspace = analysts[0].workspace
     known = {p.name for p in workspace.glob("*")} if workspace.exists() else set()
     for analyst, path in zip(analysts, files, strict=True):
         analyst.prepare(path, model)
-    began = {a.name: a.start(watched=watched) for a in analysts}
     stems = {a.name: f.stem for a, f in zip(analysts, files, strict=True)}
+    began: dict[str, float] = {}
     done: dict[str, float] = {}
     seen: dict[str, float] = {}
+
+    last_page_check = [0.0]
+
+    def poll() -> None:
+        # the disk every call; the pages (a DOM query through the browser, which shares the
+        # server's cores here) at most once a second, so the harness itself costs little
+        check_pages = watched and time.monotonic() - last_page_check[0] >= 1.0
+        if check_pages:
+            last_page_check[0] = time.monotonic()
+        for analyst in analysts:
+            if analyst.name in began and analyst.name not in done:
+                at = _finished_at(workspace, stems[analyst.name], known)
+                if at is not None:
+                    done[analyst.name] = at
+            if (
+                check_pages
+                and analyst.name in began
+                and analyst.name not in seen
+                and analyst.page.get_by_text("Analysis finished in").count()
+            ):
+                seen[analyst.name] = time.time()
+
+    for analyst in analysts:
+        began[analyst.name] = time.time()
+        analyst.start(watched=watched)
+        poll()
     deadline = time.monotonic() + timeout_s
     while (
         len(done) < len(analysts) or (watched and len(seen) < len(analysts))
     ) and time.monotonic() < deadline:
-        for analyst in analysts:
-            if analyst.name not in done and _finished_dir(workspace, stems[analyst.name], known):
-                done[analyst.name] = time.monotonic()
-            if (
-                watched
-                and analyst.name not in seen
-                and analyst.page.get_by_text("Analysis finished in").count()
-            ):
-                seen[analyst.name] = time.monotonic()
-        time.sleep(0.25)
+        poll()
+        time.sleep(0.2)
+    first = min(began.values())
     rows = []
     for analyst in analysts:
-        row: dict[str, Any] = {"analyst": analyst.name, "file": stems[analyst.name]}
-        row["finished_s"] = (
-            round(done[analyst.name] - began[analyst.name], 2) if analyst.name in done else None
-        )
+        name = analyst.name
+        row: dict[str, Any] = {"analyst": name, "file": stems[name]}
+        row["finished_s"] = round(done[name] - began[name], 2) if name in done else None
+        row["finished_from_first_start_s"] = round(done[name] - first, 2) if name in done else None
         if watched:
-            row["shown_s"] = (
-                round(seen[analyst.name] - began[analyst.name], 2) if analyst.name in seen else None
-            )
+            row["shown_s"] = round(seen[name] - began[name], 2) if name in seen else None
         rows.append(row)
     return rows
 
 
+def _cancel_and_time(analyst: Analyst) -> float:
+    began = time.monotonic()
+    analyst.page.get_by_role("button", name="Cancel").click()
+    analyst.page.get_by_text("The run was cancelled").wait_for(timeout=120_000)
+    return round(time.monotonic() - began, 2)
+
+
 def cancel_latency(analysts: list[Analyst], files: list[Path], *, model: str) -> dict[str, Any]:
-    """Four watched runs; Cancel the one running (once it embeds) and one waiting."""
+    """All analysts start a (larger) run, watched; Cancel the one running, then one waiting."""
     for analyst, path in zip(analysts, files, strict=True):
         analyst.prepare(path, model)
     for analyst in analysts:
         analyst.start(watched=True)
-    first = analysts[0]
-    first.page.get_by_text("Embedding").first.wait_for(timeout=120_000)
-    began = time.monotonic()
-    first.page.get_by_role("button", name="Cancel").click()
-    first.page.get_by_text("The run was cancelled").wait_for(timeout=120_000)
-    running_s = time.monotonic() - began
-    last = analysts[-1]
-    waiting_s = None
-    if last.page.get_by_text("Waiting for a free worker").count():
-        began = time.monotonic()
-        last.page.get_by_role("button", name="Cancel").click()
-        last.page.get_by_text("The run was cancelled").wait_for(timeout=120_000)
-        waiting_s = round(time.monotonic() - began, 2)
-    for analyst in analysts[1:-1]:  # the rest: cancel too, to move on
+    out: dict[str, Any] = {"runs_started": len(analysts), "running_run_s": None, "waiting_run_s": None}
+    deadline = time.monotonic() + 120
+    while out["running_run_s"] is None and time.monotonic() < deadline:
+        for analyst in analysts:
+            page = analyst.page
+            if (
+                page.get_by_text("Embedding").count()
+                and not page.get_by_text("Waiting for a free worker").count()
+                and page.get_by_role("button", name="Cancel").count()
+            ):
+                out["running_run_s"] = _cancel_and_time(analyst)
+                out["running_analyst"] = analyst.name
+                break
+        time.sleep(0.2)
+    for analyst in analysts:
+        if analyst.page.get_by_text("Waiting for a free worker").count():
+            out["waiting_run_s"] = _cancel_and_time(analyst)
+            break
+    for analyst in analysts:  # the rest: cancel too, to move on
         button = analyst.page.get_by_role("button", name="Cancel")
         if button.count():
             button.click()
-    for analyst in analysts[1:-1]:
+    for analyst in analysts:
         analyst.page.get_by_text("The run was cancelled").or_(
             analyst.page.get_by_text("Analysis finished in")
         ).first.wait_for(timeout=180_000)
-    return {"running_run_s": round(running_s, 2), "waiting_run_s": waiting_s, "runs_active": len(analysts)}
+    return out
 
 
 # -------------------------------------------------------------------------------------------- main
@@ -329,24 +381,35 @@ def main() -> int:
                     if n == 1:
                         continue
                     group_paths = files(n, f"{mode[0]}g{n}-")
+                    cpu_before = cpu(process.pid)
                     rows = run_group(
                         analysts[:n], group_paths, model=args.model, watched=watched, timeout_s=args.timeout
                     )
+                    cpu_after = cpu(process.pid)
                     solo_sum = sum(float(r["finished_s"] or 0) for r in solo[:n])
-                    slowest = max((float(r["finished_s"]) for r in rows if r["finished_s"]), default=None)
+                    ends = [
+                        float(r["finished_from_first_start_s"]) for r in rows if r["finished_s"] is not None
+                    ]
+                    makespan = max(ends) if len(ends) == n else None
+                    ratio = round(makespan / solo_sum, 3) if makespan and solo_sum else None
                     block[f"together_{n}"] = {
                         "runs": rows,
                         "sum_of_solo_s": round(solo_sum, 2),
-                        "all_finished_s": slowest,
-                        "ratio_to_sum_of_solo": round(slowest / solo_sum, 3)
-                        if slowest and solo_sum
-                        else None,
+                        "all_finished_s": makespan,
+                        "ratio_to_sum_of_solo": ratio,
                         "target_ratio": 1.5,
+                        "server_cpu_s": round(cpu_after["server_cpu_s"] - cpu_before["server_cpu_s"], 1),
+                        "load_average": os.getloadavg()[0],
                     }
                     logger.info("%s together %d: %s", mode, n, block[f"together_{n}"])
                 result[mode] = block
             if "cancel" not in args.skip and n_max >= 2:
-                result["cancel"] = cancel_latency(analysts, files(n_max, "c"), model=args.model)
+                rows = args.rows
+                args.rows = rows * 5  # long enough to still be running when the last one starts
+                try:
+                    result["cancel"] = cancel_latency(analysts, files(n_max, "c"), model=args.model)
+                finally:
+                    args.rows = rows
                 result["cancel"]["target_s"] = 10
                 logger.info("cancel: %s", result["cancel"])
             if "memory" not in args.skip and args.rss_runs:
@@ -359,7 +422,9 @@ def main() -> int:
                         [analyst], [path], model=args.model, watched=True, timeout_s=args.timeout
                     )
                     time.sleep(1.0)
-                    series.append({"run": i + 1, **row, **memory(process.pid)})
+                    series.append(
+                        {"run": i + 1, **row, **memory(process.pid), "load_average": os.getloadavg()[0]}
+                    )
                     logger.info("memory series: %s", series[-1])
                 times = [float(r["finished_s"]) for r in series if r["finished_s"]]
                 result["memory"] = {

@@ -48,7 +48,8 @@ STAGES: tuple[str, ...] = PIPELINE_STAGES
 """The stages in the order a run reports them (one list, from :mod:`pipeline.progress`)."""
 WORKERS_ENV = "FEEDBACK_TOPICS_WORKERS"
 THREADS_ENV = "FEEDBACK_TOPICS_RUN_THREADS"
-MAX_TASKS_PER_WORKER = 20
+MAX_TASKS_PER_WORKER = 50
+"""Runs per worker process before it is replaced (its successor starts at once, warming up)."""
 CANCEL_GRACE_S = 4.0
 """A cancelled process run that has not stopped by itself after this long has its worker ended."""
 KEEP_FINISHED_S = 3600.0
@@ -305,6 +306,12 @@ class _Queue:
             self._workers.append(worker)
         return worker
 
+    def _spare(self) -> None:
+        """Start one idle worker process ahead of need (it imports the pipeline while idle)."""
+        worker = _Worker(self._context, self._messages, self._cancel_dir, threads_per_run())
+        with self._lock:
+            self._workers.append(worker)
+
     def _run_process(self, task: _Task) -> None:
         self._start_messages()
         self._claim_worker(task.job.id).send(task.job.id, task.function, task.kwargs)
@@ -318,6 +325,8 @@ class _Queue:
         if worker is not None:
             worker.job_id = None
             worker.runs += 1
+            if not worker.alive():  # retired (or died): start its successor now, not at the next run
+                self._spare()
         with self._lock:
             task = self._running.get(job_id)
         if task is not None:
@@ -444,6 +453,11 @@ def _worker_loop(tasks: Any, messages: Any, cancel_dir: str, threads: int, max_t
     import queue
 
     _worker_init(messages, cancel_dir, threads)
+    try:  # warm up while idle: the first run then does not pay for these imports
+        importlib.import_module("pipeline.run")
+        importlib.import_module("pipeline.store")
+    except Exception:
+        logging.getLogger(__name__).debug("warm-up import failed", exc_info=True)
     parent = os.getppid()
     for _ in range(max_tasks):
         while True:

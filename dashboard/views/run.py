@@ -170,7 +170,8 @@ def _progress_fragment() -> None:
                     args=(view.id,),
                 )
         return
-    # finished: hand over to the full page
+    # finished: record the outcome here, then one full rerun shows it (and the open run)
+    _finish(job)
     st.rerun()
 
 
@@ -180,8 +181,9 @@ def _finish(job: jobs.Job) -> None:
     if job.status == "done":
         try:
             state.set_open_run(services.open_saved(job.run_dir))
-        except Exception as exc:
-            ui.show_error(exc)
+        except Exception as exc:  # shown after the rerun, as a notice (never a traceback)
+            ui.logger.warning("could not open the finished run %s", job.run_dir, exc_info=True)
+            state.set_notice("error", getattr(exc, "user_message", "") or t("common.unexpected"))
             return
         state.set_notice("success", t("run.done", s=f"{job.elapsed:.1f}"))
     elif job.status == "cancelled":
@@ -194,11 +196,11 @@ def _finish(job: jobs.Job) -> None:
 
 
 def render() -> None:
-    ui.header("run")
     job = jobs.get(state.job_id())
     if job is not None and not job.active:
-        _finish(job)
-        st.rerun()
+        _finish(job)  # before the header, which shows the outcome; no second rerun needed
+        job = None
+    ui.header("run")
     if job is not None:
         _progress_fragment()
         return
