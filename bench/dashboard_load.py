@@ -185,6 +185,9 @@ class Analyst:
         else:
             self.goto("Data")
         self.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+        # the new file's name in the status card: the upload has reached the session (the preview
+        # of the previous file may still be on the page)
+        self.page.locator('[data-testid="stSidebar"]').get_by_text(path.name).first.wait_for()
         self.page.get_by_text("Preview (first rows as read)").wait_for()
         self._idle()
         self.goto("Run")
@@ -197,7 +200,7 @@ class Analyst:
     def start(self, *, watched: bool) -> float:
         began = time.monotonic()
         self.page.get_by_role("button", name="Start the analysis").click()
-        self.page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)
+        self.page.get_by_role("button", name="Cancel").wait_for(timeout=180_000)
         if not watched:
             self.goto("Topics")
         return began
