@@ -197,6 +197,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "run.elapsed": {"en": "{s} s elapsed", "zh": "已用 {s} 秒"},
     "run.stage_count": {"en": "{stage}: {done} / {total}", "zh": "{stage}：{done} / {total}"},
     "run.cancel": {"en": "Cancel", "zh": "取消"},
+    "run.queued": {
+        "en": "Waiting for a free worker: number {position} of {total} in the queue. It starts by itself.",
+        "zh": "正在等待空闲的计算进程：排队第 {position} 位（共 {total} 位），轮到时会自动开始。",
+    },
     "run.cancelling": {"en": "Cancelling…", "zh": "正在取消…"},
     "run.cancelled": {
         "en": "The run was cancelled. Nothing was saved.",
@@ -216,6 +220,38 @@ STRINGS: dict[str, dict[str, str]] = {
     "run.device": {"en": "Device", "zh": "设备"},
     "run.duration": {"en": "Run time", "zh": "运行时间"},
     "run.see_topics": {"en": "See the topics", "zh": "查看主题"},
+    "edits.changed_elsewhere": {
+        "en": "Another analyst changed this run since you opened it ({n} change(s)). "
+        "Load the latest version to see them; your own next edit is merged with them when it "
+        "touches other topics.",
+        "zh": "自你打开以来，另一位分析师修改了本次分析（{n} 处）。请加载最新版本查看；"
+        "你的下一次修改若涉及其他主题，会与其合并保存。",
+    },
+    "edits.reload": {"en": "Load the latest version", "zh": "加载最新版本"},
+    "edits.merged_with_others": {
+        "en": "Saved together with {n} change(s) another analyst made meanwhile (now shown).",
+        "zh": "已与另一位分析师同时所做的 {n} 处修改合并保存（现已显示）。",
+    },
+    "edits.conflict": {
+        "en": "Not saved: another analyst changed topic {topics} since you loaded this run. "
+        "The latest version is now shown; check it and make your change again if still needed.",
+        "zh": "未保存：自你加载以来，另一位分析师修改了主题 {topics}。现已显示最新版本；"
+        "请查看后如仍需要再修改一次。",
+    },
+    "edits.undo_blocked": {
+        "en": "Not undone: another analyst has since changed topic {topics}, which your last edit "
+        "also changed. Undoing yours alone would change their work; the latest version is shown.",
+        "zh": "未撤销：另一位分析师之后也修改了主题 {topics}（你上一次修改涉及的主题）。"
+        "单独撤销会改变对方的工作；现已显示最新版本。",
+    },
+    "edits.nothing_to_undo": {
+        "en": "You have no edit of your own to undo in this run (other analysts' edits stay).",
+        "zh": "本次分析中没有你自己的修改可撤销（其他分析师的修改保持不变）。",
+    },
+    "edits.undo_would": {
+        "en": "Undo would cancel your last edit: {what}",
+        "zh": "撤销将取消你上一次的修改：{what}",
+    },
     "stage.load": {"en": "Reading the file", "zh": "读取文件"},
     "stage.documents": {"en": "Preparing texts", "zh": "准备文本"},
     "stage.embed": {"en": "Embedding", "zh": "生成向量"},

@@ -196,26 +196,18 @@ def embedder(name: str, device: str = "auto", options_json: str = "{}") -> Any:
 
 # -------------------------------------------------------------------------------------------- runs
 def start_run(upload: Upload, config: RunConfig) -> jobs.Job:
-    """Start a run in the background; it is saved under the workspace when it finishes."""
+    """Queue a run for a worker process; it is saved under the workspace when it finishes."""
     target = reserve_run_dir(workspace(), new_run_id(upload.filename, upload.sha256))
-    data, filename = upload.data, upload.filename
-
-    def work(job: jobs.Job) -> str:
-        from pipeline.run import run
-        from pipeline.store import save_run
-
-        def load(name: str, *, device: str, **options: Any) -> Any:
-            # models are loaded once per process, also when run() resolves ``auto``
-            return embedder(name, device, json.dumps(options, sort_keys=True))
-
-        result = run(data, filename=filename, config=config, progress=job.progress, load_embedder=load)
-        job.progress("save", 0, 1)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        save_run(result, target)
-        job.progress("save", 1, 1)
-        return str(target)
-
-    return jobs.start(work, filename=upload.filename)
+    return jobs.start_process(
+        "dashboard.worker:run_and_save",
+        filename=upload.filename,
+        kwargs={
+            "data": upload.data,
+            "filename": upload.filename,
+            "config": config,
+            "target": str(target),
+        },
+    )
 
 
 def open_saved(run_dir: str | Path) -> OpenRun:
@@ -224,33 +216,116 @@ def open_saved(run_dir: str | Path) -> OpenRun:
 
     path = Path(run_dir)
     base = open_run(path)
-    edits = _read_edits(path)
-    result = _apply(base, edits)
-    return OpenRun(run_id=path.name, run_dir=str(path), base=base, edits=edits, result=result)
+    log = _read_edits(path)
+    return _view(path, base, log)
 
 
-def _apply(base: RunResult, edits: list[dict[str, Any]]) -> RunResult:
+def _view(path: Path, base: RunResult, log: list[dict[str, Any]]) -> OpenRun:
+    from pipeline.store import active_entries
+
+    edits = [edit for _, edit in active_entries(log)]
+    return OpenRun(
+        run_id=path.name,
+        run_dir=str(path),
+        base=base,
+        edits=edits,
+        result=_apply(base, log),
+        log=log,
+        cursor=len(log),
+    )
+
+
+def reload(current: OpenRun) -> OpenRun:
+    """The same run with the latest shared edit log (others' edits included)."""
+    path = Path(current.run_dir)
+    return _view(path, current.base, _read_edits(path))
+
+
+def _apply(base: RunResult, log: list[dict[str, Any]]) -> RunResult:
     from pipeline.analysis import apply_edits
 
-    return apply_edits(base, edits) if edits else base
+    return apply_edits(base, log) if log else base
 
 
-def edit(current: OpenRun, new_edit: dict[str, Any]) -> OpenRun:
-    """Apply one rename/merge, save the edit log, and return the updated run."""
-    edits = [*current.edits, new_edit]
-    from pipeline.analysis import apply_edits
+def _replays(base: RunResult) -> Any:
+    def check(log: list[dict[str, Any]]) -> None:
+        _apply(base, log)  # raises ConfigError (nothing is written) if the log no longer replays
 
-    result = apply_edits(current.result, [new_edit])
-    _write_edits(Path(current.run_dir), edits)
-    return replace(current, edits=edits, result=result)
+    return check
 
 
-def undo(current: OpenRun) -> OpenRun:
-    """Drop the last edit (replaying the rest from the saved run)."""
-    edits = current.edits[:-1]
-    result = _apply(current.base, edits)
-    _write_edits(Path(current.run_dir), edits)
-    return replace(current, edits=edits, result=result)
+def edit(current: OpenRun, new_edit: dict[str, Any], *, author: str = "") -> tuple[OpenRun, int]:
+    """Append one rename/merge to the run's shared log; return the new view and how many edits
+    by other analysts it now includes that the old view did not.
+
+    Raises:
+        EditConflict: Another analyst changed one of the same topics since ``current`` was read
+            (nothing is saved; call :func:`reload`).
+        ConfigError: The edit names a topic that no longer exists.
+    """
+    from pipeline.store import append_edit
+
+    path = Path(current.run_dir)
+    if not current.log and current.edits:  # a view built without a log (tests, old callers)
+        current = replace(current, log=list(current.edits), cursor=len(current.edits))
+        if not _read_edits(path):
+            _write_edits(path, current.log)
+    log = append_edit(path, new_edit, author=author, based_on=current.cursor, check=_replays(current.base))
+    merged = sum(1 for e in log[current.cursor : -1] if str(e.get("author") or "") != author)
+    return _view(path, current.base, log), merged
+
+
+def undo_candidate(current: OpenRun, *, author: str = "") -> tuple[dict[str, Any] | None, list[int]]:
+    """What this analyst's Undo would cancel, and the topics others changed on top (if any)."""
+    from pipeline.store import undo_candidate as candidate
+
+    target, blocked = candidate(current.log or current.edits, author=author)
+    return target, sorted(blocked)
+
+
+def undo(current: OpenRun, *, author: str = "") -> tuple[OpenRun, dict[str, Any]]:
+    """Cancel this analyst's own last edit (others' edits stay); return the view and the edit.
+
+    Raises:
+        EditConflict: Nothing of this analyst's to undo, or another analyst built on it.
+    """
+    from pipeline.store import undo_edit
+
+    path = Path(current.run_dir)
+    if not current.log and current.edits and not _read_edits(path):
+        _write_edits(path, list(current.edits))
+    log, undone = undo_edit(path, author=author, check=_replays(current.base))
+    return _view(path, current.base, log), undone
+
+
+_LOG_STAT: dict[str, tuple[tuple[int, int], int]] = {}
+_MAX_LOG_STAT = 256
+
+
+def changes_elsewhere(current: OpenRun, *, author: str = "") -> int:
+    """How many entries other analysts added to the run's edit log since this view was read.
+
+    Costs one ``stat`` per call; the log is read only when the file changed.
+    """
+    path = Path(current.run_dir) / "edits.json"
+    try:
+        info = path.stat()
+    except OSError:
+        return 0
+    key = (info.st_mtime_ns, info.st_size)
+    cached = _LOG_STAT.get(str(path))
+    if cached is not None and cached[0] == key:
+        length = cached[1]
+    else:
+        log = _read_edits(path.parent)
+        length = len(log)
+        if len(_LOG_STAT) >= _MAX_LOG_STAT:
+            _LOG_STAT.clear()
+        _LOG_STAT[str(path)] = (key, length)
+    if length <= current.cursor:
+        return 0
+    log = _read_edits(path.parent)
+    return sum(1 for e in log[current.cursor :] if str(e.get("author") or "") != author)
 
 
 def label_languages(result: RunResult) -> list[str]:
@@ -303,7 +378,7 @@ def _read_edits(run_dir: Path) -> list[dict[str, Any]]:
     from pipeline.store import load_edits
 
     try:
-        return [e for e in load_edits(run_dir) if isinstance(e, dict)]
+        return load_edits(run_dir)
     except (OSError, ValueError, TypeError):
         logger.warning("ignoring unreadable edit log in %s", run_dir)
         return []
@@ -320,7 +395,7 @@ def saved_runs() -> pd.DataFrame:
     ``topics``, ``model``, ``edits``)."""
     import pandas as pd
 
-    from pipeline.store import list_runs
+    from pipeline.store import active_entries, list_runs
 
     rows = [
         {
@@ -330,7 +405,7 @@ def saved_runs() -> pd.DataFrame:
             "rows": info.rows,
             "topics": info.n_topics,
             "model": info.model,
-            "edits": len(_read_edits(info.path)),
+            "edits": len(active_entries(_read_edits(info.path))),
         }
         for info in list_runs(workspace())
         if _RUN_ID.match(info.run_id)

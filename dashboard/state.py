@@ -9,6 +9,8 @@ small values plus the open run; every finished run and every edit is also on dis
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ RESTORED = "ft_restored"
 NOTICE = "ft_notice"
 MAP_SELECTION = "ft_map_selection"
 LABEL_LANG = "ft_label_lang"
+ANALYST = "ft_analyst"
 
 # Widget keys (values live only while their page is shown).
 W_LANG = "w_lang"
@@ -56,14 +59,43 @@ class ReadOptions:
 
 @dataclass
 class OpenRun:
-    """The run being explored: where it lives, its base result and the analyst's edits."""
+    """The run being explored: where it lives, its base result and the edits applied to it."""
 
     run_id: str
     run_dir: str
     base: RunResult
     edits: list[dict[str, Any]]
+    """The edits in effect (renames and merges, in order; undone ones left out)."""
     result: RunResult
     """``base`` with ``edits`` applied (what every page shows)."""
+    log: list[dict[str, Any]] = field(default_factory=list)
+    """The run's whole shared edit log as last read (every analyst's edits and undos)."""
+    cursor: int = 0
+    """How many log entries this view includes (the version later writes are based on)."""
+
+    @property
+    def version(self) -> str:
+        """SHA-256 of the edit log's content and cursor: the key of every cached view.
+
+        Two views with the same version show the same names and topics; any edit or undo (by
+        anyone) changes it, even when the number of edits stays the same.
+        """
+        payload = json.dumps(
+            {"log": self.log, "edits": self.edits, "cursor": self.cursor},
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def analyst() -> str:
+    """This session's analyst id: whose edits Undo may cancel (random, kept for the session)."""
+    value = st.session_state.get(ANALYST)
+    if not value:
+        value = uuid.uuid4().hex[:12]
+        st.session_state[ANALYST] = value
+    return str(value)
 
 
 def lang() -> str:

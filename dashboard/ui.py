@@ -109,7 +109,7 @@ def sync_url() -> None:
     wanted: dict[str, str] = {}
     if current is not None:
         wanted["run"] = current.run_id
-    if job is not None and job.status == "running":
+    if job is not None and job.active:
         wanted["job"] = job.id
     if state.lang() != "en":
         wanted["lang"] = state.lang()
@@ -146,7 +146,7 @@ def sidebar() -> None:
                 st.markdown(f":material/description: {md_escape(filename, limit=40)}")
             else:
                 st.markdown(f":material/description: {t('sidebar.no_data')}")
-            if job is not None and job.status == "running":
+            if job is not None and job.active:
                 st.markdown(f":material/progress_activity: {t('sidebar.running')}")
             if current is not None:
                 summary = current.result.manifest
@@ -158,13 +158,50 @@ def sidebar() -> None:
 
 
 def header(page: str) -> None:
-    """Page title and its one-line purpose; then any one-shot notice."""
+    """Page title and its one-line purpose; then any one-shot notice, and a note when someone
+    else has changed the open run since this page read it."""
     st.title(t(f"{page}.title"))
     st.caption(t(f"{page}.intro"))
     message = state.notice()
     if message:
         kind, text = message
         getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    changed_elsewhere()
+
+
+CHANGES_CHECK_S = 10.0
+"""How often an open page checks (one ``stat``) whether someone else changed the open run."""
+
+
+@st.fragment(run_every=CHANGES_CHECK_S)
+def changed_elsewhere() -> None:
+    """Say (with a reload button) that another analyst changed the open run's edits.
+
+    A fragment: it reruns alone every few seconds, so the note appears without the analyst doing
+    anything, and reloading reruns the whole page with the latest version."""
+    current = state.open_run()
+    if current is None:
+        return
+    try:
+        n = services.changes_elsewhere(current, author=state.analyst())
+    except Exception:  # the note is a courtesy; never break the page for it
+        logger.warning("could not check the edit log of %s", current.run_id, exc_info=True)
+        return
+    if n:
+        with st.container(border=True):
+            st.warning(t("edits.changed_elsewhere", n=n), icon=":material/group:")
+            if st.button(t("edits.reload"), key="w_reload_edits", icon=":material/refresh:"):
+                state.set_open_run(services.reload(current))
+                st.rerun()
+
+
+def edit_refused(exc: BaseException) -> str:
+    """The analyst's message for a refused edit or undo (an ``EditConflict``)."""
+    code = str(getattr(exc, "code", "") or "conflict")
+    topics = ", ".join(str(i) for i in getattr(exc, "topics", []) or [])
+    if code not in ("conflict", "undo_blocked", "nothing_to_undo"):
+        return str(getattr(exc, "user_message", "") or t("common.unexpected"))
+    return t(f"edits.{code}", topics=topics or "—")
 
 
 def require_result():

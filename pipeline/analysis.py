@@ -519,15 +519,16 @@ def apply_edits(result: RunResult, edits: Sequence[Mapping[str, Any]]) -> RunRes
 
     Each edit is ``{"op": "rename", "topic_id": 3, "name": "Delivery"}``,
     ``{"op": "merge", "topic_ids": [2, 5], "name": "Refunds"}`` (``name`` may be empty to keep
-    the generated one) or ``{"op": "rename_theme", "theme_id": 1, "name": "Logistics"}``. Undo is
-    replaying the log without its last entry.
+    the generated one) or ``{"op": "rename_theme", "theme_id": 1, "name": "Logistics"}``. An
+    ``{"op": "undo", "target": <id>}`` entry cancels the earlier entry with that ``id`` (see :func:`pipeline.store.append_edit`), so undo is a replay without it.
 
     Raises:
         ConfigError: On an unknown operation or a topic that no longer exists.
     """
     from pipeline import topics as topic_ops
+    from pipeline.store import active_entries
 
-    for edit in edits:
+    for _, edit in active_entries(edits):
         op = edit.get("op")
         if op == "rename":
             result = topic_ops.rename_topic(result, int(edit["topic_id"]), str(edit["name"]))

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+STAGES: tuple[str, ...] = ("load", "languages", "embed", "reduce", "cluster", "keywords", "report", "save")
+"""Every stage a run reports, in the order :func:`pipeline.run.run` reports them (``report`` is
+the CLI's, ``save`` the dashboard's). Progress displays order their bars by this one list."""
+
 
 class ProgressCallback(Protocol):
     """Called as work advances: ``progress(stage, done, total)``.
 
-    ``stage`` is one of ``"load"``, ``"embed"``, ``"reduce"``, ``"cluster"``, ``"keywords"``,
-    ``"languages"``, ``"report"``; ``done`` and ``total`` are counts in the stage's own unit
+    ``stage`` is one of :data:`STAGES`; ``done`` and ``total`` are counts in the stage's own unit
     (texts for ``embed``). A callback may raise :class:`Cancelled` to stop the run.
     """
 

@@ -14,12 +14,15 @@ Writes are atomic (temporary file + ``os.replace``), so a crash never leaves hal
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,15 +159,172 @@ def save_label_sets(run_dir: Path, result: RunResult) -> None:
 
 
 def save_edits(run_dir: Path, edits: Sequence[Mapping[str, Any]]) -> None:
-    """Persist the analyst's edit log next to the run."""
-    _write_json(run_dir / "edits.json", list(edits))
+    """Persist the analyst's edit log next to the run (replacing it; see :func:`append_edit`)."""
+    _write_json(run_dir / EDITS_FILE, list(edits))
 
 
 def load_edits(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "edits.json"
+    """The edit log as saved: old files hold plain edits, newer ones also ``undo`` entries and
+    each entry's ``id``, ``author`` and ``based_on`` (see :func:`append_edit`)."""
+    path = run_dir / EDITS_FILE
     if not path.exists():
         return []
-    return list(json.loads(path.read_text(encoding="utf-8")))
+    return [e for e in json.loads(path.read_text(encoding="utf-8")) if isinstance(e, dict)]
+
+
+# ------------------------------------------------------------------------------- shared edit log
+EDITS_FILE = "edits.json"
+_EDITS_LOCK = threading.Lock()
+
+
+class EditConflict(FeedbackTopicsError):
+    """An edit or undo cannot be saved as asked; nothing was written.
+
+    ``code`` is ``conflict`` (someone else changed the same topics since the writer's version),
+    ``undo_blocked`` (a later edit by someone else builds on the one to undo) or ``nothing_to_undo``;
+    ``topics`` names the topics involved.
+    """
+
+    def __init__(self, user_message: str, *, code: str, topics: Iterable[int] = ()) -> None:
+        super().__init__(user_message, code=code)
+        self.topics = sorted({int(t) for t in topics})
+
+
+def entry_id(entry: Mapping[str, Any], index: int) -> str:
+    """An entry's id; entries written before ids existed are named by their place in the log."""
+    return str(entry.get("id") or f"legacy-{index}")
+
+
+def active_entries(log: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """(index, edit) for every rename/merge in ``log`` that no later ``undo`` entry cancels."""
+    undone = {str(e.get("target")) for e in log if e.get("op") == "undo"}
+    return [(i, dict(e)) for i, e in enumerate(log) if e.get("op") != "undo" and entry_id(e, i) not in undone]
+
+
+def entry_topics(entry: Mapping[str, Any], log: Sequence[Mapping[str, Any]] = ()) -> set[int]:
+    """The topic ids an entry changes (for an ``undo``, those of the edit it cancels)."""
+    op = entry.get("op")
+    if op == "rename":
+        return {int(entry["topic_id"])}
+    if op == "merge":
+        return {int(i) for i in entry.get("topic_ids", [])}
+    if op == "undo":
+        for i, other in enumerate(log):
+            if entry_id(other, i) == str(entry.get("target")) and other.get("op") != "undo":
+                return entry_topics(other, log)
+    return set()
+
+
+@contextlib.contextmanager
+def _locked_log(run_dir: Path) -> Iterator[list[dict[str, Any]]]:
+    """Hold the run's edit log exclusively (threads of this process and other processes)."""
+    import fcntl
+
+    with _EDITS_LOCK, open(run_dir / ".edits.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield load_edits(run_dir)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def append_edit(
+    run_dir: Path,
+    edit: Mapping[str, Any],
+    *,
+    author: str,
+    based_on: int,
+    check: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Append one rename/merge/undo to the run's edit log and return the whole new log.
+
+    ``based_on`` is the length of the log the writer's view was built from. Entries written since
+    by others are kept: the new edit is merged after them when it changes other topics, and
+    refused with :class:`EditConflict` (``conflict``) when it changes one of theirs. ``check``
+    may raise to refuse the new log (the caller replays it, for instance). Nothing is lost: the
+    log is only ever appended to, under a lock, with an atomic write.
+    """
+    with _locked_log(run_dir) as log:
+        others = log[based_on:] if 0 <= based_on <= len(log) else log
+        mine = entry_topics(edit, log)
+        theirs: set[int] = set()
+        for entry in others:
+            if str(entry.get("author") or "") != author:
+                theirs |= entry_topics(entry, log)
+        clash = mine & theirs
+        if clash:
+            raise EditConflict(
+                "Another analyst changed the same topic since you loaded this run; "
+                "the latest version was loaded. Check it and make your change again.",
+                code="conflict",
+                topics=clash,
+            )
+        entry = {
+            **dict(edit),
+            "id": uuid.uuid4().hex[:16],
+            "author": author,
+            "based_on": int(based_on),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        new_log = [*log, entry]
+        if check is not None:
+            check(new_log)
+        _write_json(run_dir / EDITS_FILE, new_log)
+        return new_log
+
+
+def undo_candidate(
+    log: Sequence[Mapping[str, Any]], *, author: str
+) -> tuple[dict[str, Any] | None, set[int]]:
+    """The edit ``author``'s Undo would cancel (their last active one; entries without an author,
+    from before authors were recorded, count as anyone's), and the topics that later edits by
+    others changed on top of it (non-empty: the undo is refused)."""
+    active = active_entries(log)
+    for position in range(len(active) - 1, -1, -1):
+        index, entry = active[position]
+        if str(entry.get("author") or author) != author:
+            continue
+        touched = entry_topics(entry, log)
+        blocked: set[int] = set()
+        for _, later in active[position + 1 :]:
+            if str(later.get("author") or "") != author:
+                blocked |= touched & entry_topics(later, log)
+        return {**entry, "id": entry_id(entry, index)}, blocked
+    return None, set()
+
+
+def undo_edit(
+    run_dir: Path, *, author: str, check: Callable[[list[dict[str, Any]]], None] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Cancel ``author``'s last active edit by appending an ``undo`` entry; returns (log, undone).
+
+    Raises:
+        EditConflict: ``nothing_to_undo``, or ``undo_blocked`` when another analyst has since
+            changed one of its topics.
+    """
+    with _locked_log(run_dir) as log:
+        target, blocked = undo_candidate(log, author=author)
+        if target is None:
+            raise EditConflict("You have no edit of your own to undo in this run.", code="nothing_to_undo")
+        if blocked:
+            raise EditConflict(
+                "Another analyst has since changed the same topic, so your edit cannot be undone alone.",
+                code="undo_blocked",
+                topics=blocked,
+            )
+        entry = {
+            "op": "undo",
+            "target": target["id"],
+            "id": uuid.uuid4().hex[:16],
+            "author": author,
+            "based_on": len(log),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        new_log = [*log, entry]
+        if check is not None:
+            check(new_log)
+        _write_json(run_dir / EDITS_FILE, new_log)
+        return new_log, target
 
 
 def open_run(run_dir: Path) -> RunResult:

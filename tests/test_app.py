@@ -137,7 +137,9 @@ def test_load_problems_are_listed_and_downloadable(app) -> None:
 def _wait_for_job(at, timeout: float = 120.0):
     job_id = at.session_state[state.JOB_ID]
     job = jobs.wait(job_id, timeout=timeout)
-    assert job is not None and job.status != "running", "run did not finish"
+    assert job is not None and not job.active, (
+        f"run did not finish: {jobs.summary(job) if job else None} {jobs.load()}"
+    )
     at.run()
     return job
 
@@ -209,12 +211,16 @@ def test_cancel_stops_a_run(app, monkeypatch: pytest.MonkeyPatch) -> None:
     goto(app, "run")
     app.button(key="w_start").click().run()
     assert not app.exception
-    assert app.session_state[state.JOB_ID]
+    job_id = app.session_state[state.JOB_ID]
+    assert job_id
     assert app.button(key="w_cancel")
     app.button(key="w_cancel").click().run()
-    job = _wait_for_job(app, timeout=20)
-    assert job.status == "cancelled"
-    assert any("cancelled" in s for s in texts(app, "info"))
+    # the cancel callback runs before the page, which may already see the run cancelled
+    shown = texts(app, "info")
+    job = jobs.wait(job_id, timeout=20)
+    assert job is not None and job.status == "cancelled"
+    app.run()
+    assert any("cancelled" in s for s in shown + texts(app, "info"))
     assert app.session_state[state.RUN] is None if state.RUN in app.session_state else True
 
 
@@ -241,9 +247,11 @@ def test_rename_merge_and_undo(app, workspace: Path) -> None:
     _no_errors(app)
     current = app.session_state[state.RUN]
     assert current.result.topic_names()[2] == "Login problems"
-    assert json.loads((run_dir / "edits.json").read_text()) == [
+    saved = json.loads((run_dir / "edits.json").read_text())
+    assert [{k: e[k] for k in ("op", "topic_id", "name")} for e in saved] == [
         {"op": "rename", "topic_id": 2, "name": "Login problems"}
     ]
+    assert saved[0]["author"] == app.session_state[state.ANALYST] and saved[0]["based_on"] == 0
 
     before = {t.id for t in current.result.topics}
     app.multiselect(key="w_merge_topics").set_value([0, 1])
@@ -265,7 +273,9 @@ def test_rename_merge_and_undo(app, workspace: Path) -> None:
     undone = app.session_state[state.RUN].result
     assert {t.id for t in undone.topics} == before
     assert undone.topic_names()[2] == "Login problems"
-    assert len(json.loads((run_dir / "edits.json").read_text())) == 1
+    log = json.loads((run_dir / "edits.json").read_text())
+    assert [e["op"] for e in log] == ["rename", "merge", "undo"]  # appended, never rewritten
+    assert log[2]["target"] == log[1]["id"]
 
 
 def test_merge_needs_two_topics(app, workspace: Path) -> None:

@@ -22,7 +22,7 @@ FORMATS = (
 
 
 @st.cache_data(scope="session", max_entries=10, show_spinner=False)
-def _bytes(run_id: str, n_edits: int, fmt: str, _result) -> bytes:
+def _bytes(run_id: str, version: str, fmt: str, _result) -> bytes:
     return services.export_bytes(_result, fmt)
 
 
@@ -39,7 +39,7 @@ def render() -> None:
             st.markdown(f"**{t(f'export.{fmt}.title')}**")
             st.caption(t(f"export.{fmt}.help"))
             try:
-                data = _bytes(current.run_id, len(current.edits), fmt, result)
+                data = _bytes(current.run_id, current.version, fmt, result)
             except Exception as exc:
                 ui.show_error(exc)
                 continue

@@ -27,7 +27,7 @@ MAX_LEGEND = 20
 
 
 @st.cache_data(scope="session", max_entries=4, show_spinner=False)
-def _points(run_id: str, n_edits: int, columns: tuple[str, ...], _result) -> pd.DataFrame:
+def _points(run_id: str, version: str, columns: tuple[str, ...], _result) -> pd.DataFrame:
     return analysis.map_points(_result, columns=columns)
 
 
@@ -207,7 +207,7 @@ def render() -> None:
         format_func=lambda o: t(f"role.{o}"),
     )
     columns = tuple(roles[r] for r in ("rating", "date") if r in roles)
-    points = _points(current.run_id, len(current.edits), columns, result)
+    points = _points(current.run_id, current.version, columns, result)
     if points.empty:
         st.info(t("map.empty"))
         return
@@ -224,7 +224,7 @@ def render() -> None:
         if n_topics > MAX_LABELS and colour_by == "topic":
             st.caption(t("map.labels_capped", n=MAX_LABELS))
     fig = _figure(points, drawn, colour_by, roles.get(colour_by), centres)
-    key = f"w_map_{current.run_id}_{len(current.edits)}"
+    key = f"w_map_{current.run_id}_{current.version}"
     st.plotly_chart(
         fig,
         key=key,

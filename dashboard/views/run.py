@@ -8,7 +8,8 @@ from dashboard import jobs, services, state, ui
 from dashboard.i18n import t
 from pipeline.config import RunConfig
 
-STAGE_ORDER = ("load", "embed", "reduce", "cluster", "keywords", "languages", "report", "save")
+REFRESH_S = 1.0
+"""How often the progress fragment (and only it) reruns while a run waits or runs."""
 
 
 def _settings(upload, docs) -> None:
@@ -125,34 +126,53 @@ def _stage_label(stage: str, done: int, total: int) -> str:
     return name
 
 
-def _show_progress(job: jobs.Job) -> None:
-    for stage in STAGE_ORDER:
-        if stage not in job.stages:
+def _show_progress(view: jobs.JobView) -> None:
+    """One bar per stage reached, in the order the pipeline runs them; earlier ones are full."""
+    for stage in jobs.STAGES:
+        if stage not in view.stages:
             continue
-        done, total = job.stages[stage]
+        done, total = view.stages[stage]
         fraction = 1.0 if total <= 0 else min(max(done / total, 0.0), 1.0)
-        if job.status == "done" or (stage != job.current and stage in job.stages):
-            fraction = 1.0 if stage != job.current or job.status == "done" else fraction
+        if stage != view.current or view.status == "done":
+            fraction = 1.0
         st.progress(fraction, text=_stage_label(stage, done, total))
 
 
-@st.fragment(run_every=0.5)
+def _on_cancel(job_id: str) -> None:
+    jobs.cancel(job_id)
+
+
+@st.fragment(run_every=REFRESH_S)
 def _progress_fragment() -> None:
+    """Only this fragment reruns while a run waits or runs; it reads a snapshot and returns."""
     job = jobs.get(state.job_id())
     if job is None:
         return
-    if job.status == "running":
+    view = job.snapshot()
+    if view.status in ("queued", "running"):
         with st.container(border=True):
-            st.subheader(t("run.running", file=ui.md_escape(job.filename, limit=50)))
-            st.caption(t("run.elapsed", s=f"{job.elapsed:.0f}"))
-            _show_progress(job)
-            if job.cancel_requested:
+            st.subheader(t("run.running", file=ui.md_escape(view.filename, limit=50)))
+            if view.status == "queued":
+                st.info(
+                    t("run.queued", position=view.position, total=view.queued_total),
+                    icon=":material/schedule:",
+                )
+            else:
+                st.caption(t("run.elapsed", s=f"{view.elapsed:.0f}"))
+                _show_progress(view)
+            if view.cancel_requested:
                 st.caption(t("run.cancelling"))
-            elif st.button(t("run.cancel"), icon=":material/stop_circle:", key="w_cancel"):
-                jobs.cancel(job.id)
-                st.rerun(scope="fragment")
+            else:
+                st.button(
+                    t("run.cancel"),
+                    icon=":material/stop_circle:",
+                    key="w_cancel",
+                    on_click=_on_cancel,
+                    args=(view.id,),
+                )
         return
-    # finished: hand over to the full page
+    # finished: record the outcome here, then one full rerun shows it (and the open run)
+    _finish(job)
     st.rerun()
 
 
@@ -162,8 +182,9 @@ def _finish(job: jobs.Job) -> None:
     if job.status == "done":
         try:
             state.set_open_run(services.open_saved(job.run_dir))
-        except Exception as exc:
-            ui.show_error(exc)
+        except Exception as exc:  # shown after the rerun, as a notice (never a traceback)
+            ui.logger.warning("could not open the finished run %s", job.run_dir, exc_info=True)
+            state.set_notice("error", getattr(exc, "user_message", "") or t("common.unexpected"))
             return
         state.set_notice("success", t("run.done", s=f"{job.elapsed:.1f}"))
     elif job.status == "cancelled":
@@ -179,11 +200,11 @@ def _finish(job: jobs.Job) -> None:
 
 
 def render() -> None:
-    ui.header("run")
     job = jobs.get(state.job_id())
-    if job is not None and job.status != "running":
-        _finish(job)
-        st.rerun()
+    if job is not None and not job.active:
+        _finish(job)  # before the header, which shows the outcome; no second rerun needed
+        job = None
+    ui.header("run")
     if job is not None:
         _progress_fragment()
         return

@@ -25,15 +25,26 @@ def _on_rename() -> None:
     if current is None or theme_id is None or not name:
         state.set_notice("warning", t("topics.rename_empty"))
         return
+    from pipeline.store import EditConflict
+
+    edit = {"op": "rename_theme", "theme_id": int(theme_id), "name": name}
     try:
-        state.set_open_run(
-            services.edit(current, {"op": "rename_theme", "theme_id": int(theme_id), "name": name})
-        )
-    except Exception as exc:
-        state.set_notice("error", getattr(exc, "user_message", "") or t("common.unexpected"))
+        updated, merged = services.edit(current, edit, author=state.analyst())
+    except EditConflict as exc:
+        state.set_open_run(services.reload(current))
+        state.set_notice("error", ui.edit_refused(exc))
         return
+    except Exception as exc:
+        state.set_notice(
+            "error", ui.md_escape(getattr(exc, "user_message", ""), limit=2000) or t("common.unexpected")
+        )
+        return
+    state.set_open_run(updated)
     st.session_state["w_theme_rename_name"] = ""
-    state.set_notice("success", t("themes.renamed"))
+    text = t("themes.renamed")
+    if merged:
+        text += " " + t("edits.merged_with_others", n=merged)
+    state.set_notice("success", text)
 
 
 def _sunburst(result):

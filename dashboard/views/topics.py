@@ -26,22 +26,56 @@ def _apply(new_edit: dict) -> None:
     current = state.open_run()
     if current is None:
         return
+    from pipeline.store import EditConflict
+
     try:
-        state.set_open_run(services.edit(current, new_edit))
+        updated, merged = services.edit(current, new_edit, author=state.analyst())
+    except EditConflict as exc:
+        state.set_open_run(services.reload(current))
+        state.set_notice("error", ui.edit_refused(exc))
+        return
     except Exception as exc:
         state.set_notice(
             "error", ui.md_escape(getattr(exc, "user_message", ""), limit=2000) or t("common.unexpected")
         )
         return
+    state.set_open_run(updated)
     key = "topics.renamed" if new_edit["op"] == "rename" else "topics.merged"
-    state.set_notice("success", t(key))
+    text = t(key)
+    if merged:
+        text += " " + t("edits.merged_with_others", n=merged)
+    state.set_notice("success", text)
 
 
 def _undo() -> None:
     current = state.open_run()
-    if current is not None and current.edits:
-        state.set_open_run(services.undo(current))
-        state.set_notice("info", t("topics.undone"))
+    if current is None:
+        return
+    from pipeline.store import EditConflict
+
+    try:
+        updated, undone = services.undo(current, author=state.analyst())
+    except EditConflict as exc:
+        state.set_open_run(services.reload(current))
+        state.set_notice("warning", ui.edit_refused(exc))
+        return
+    except Exception as exc:
+        state.set_notice("error", getattr(exc, "user_message", "") or t("common.unexpected"))
+        return
+    state.set_open_run(updated)
+    state.set_notice("info", t("topics.undone") + " " + _describe(undone))
+
+
+def _describe(edit: dict | None) -> str:
+    """One line saying what an edit did (for Undo's label and its confirmation)."""
+    if not edit:
+        return ""
+    if edit.get("op") == "merge":
+        what = t("topics.hist_merge", ids=", ".join(str(i) for i in edit.get("topic_ids", [])))
+    else:
+        what = t("topics.hist_rename", id=edit.get("topic_id"))
+    name = str(edit.get("name") or "")
+    return f"{what} → {ui.md_escape(name, limit=60)}" if name else what
 
 
 def _on_table_edit(key: str, ids: list[int]) -> None:
@@ -96,7 +130,7 @@ def _table(result, current) -> None:
     original = {tp.id: "; ".join(w for w, _ in tp.keywords_original[:8]) for tp in result.topics}
     frame["keywords_original"] = [original.get(int(i), "") for i in frame["topic_id"]]
     shown = result.label_sets[0].language if result.label_sets else ""
-    key = f"w_topic_table_{len(current.edits)}_{shown}"
+    key = f"w_topic_table_{current.version}_{shown}"
     ids = [int(i) for i in frame["topic_id"]]
     st.data_editor(
         frame,
@@ -154,13 +188,17 @@ def _edit_panel(result, current) -> None:
         )
         st.button(t("topics.merge"), on_click=_on_merge, icon=":material/call_merge:", key="w_merge_btn")
     left, right = st.columns([1, 4])
+    target, _ = services.undo_candidate(current, author=state.analyst())
     left.button(
         t("topics.undo"),
         on_click=_undo,
-        disabled=not current.edits,
+        disabled=target is None,
         icon=":material/undo:",
         key="w_undo",
+        help=t("edits.undo_would", what=_describe(target)) if target else t("edits.nothing_to_undo"),
     )
+    if target is not None:
+        left.caption(t("edits.undo_would", what=_describe(target)))
     if current.edits:
         with right.expander(t("topics.history", n=len(current.edits)), icon=":material/history:"):
             rows = []

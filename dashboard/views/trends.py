@@ -14,7 +14,7 @@ FREQS = ("D", "W", "M")
 
 
 @st.cache_data(scope="session", max_entries=8, show_spinner=False)
-def _trends(run_id: str, n_edits: int, column: str, freq: str, _result):
+def _trends(run_id: str, version: str, column: str, freq: str, _result):
     return analysis.topic_trends(_result, date_column=column, freq=freq)
 
 
@@ -109,7 +109,7 @@ def render() -> None:
     )
     top = int(c4.number_input(t("trends.top"), 1, 30, 8, key="w_top_n"))
     try:
-        trends = _trends(current.run_id, len(current.edits), column, freq, result)
+        trends = _trends(current.run_id, current.version, column, freq, result)
     except Exception as exc:
         if getattr(exc, "code", "") in ("no_dates", "column"):  # in the interface language
             st.error(
