@@ -763,7 +763,8 @@ _BOUND_MAX_ENTROPY = 1.5
 _BOUND_MIN_COUNT = 2
 _BOUND_ENTROPY_COUNT = 8
 # Statistics come from every text of a batch of up to _LEARN_MIN texts, else from an evenly spaced
-# tenth of it, at most _LEARN_MAX texts: 1M rows cost about 3% more than dictionary segmentation.
+# tenth of it, at most _LEARN_MAX texts, segmented once: on 100,000 rows tokenising took 5-8% more
+# CPU than dictionary segmentation alone, on 10,000 rows 14-23% more (bench/results/README.md).
 _LEARN_MIN = 10_000
 _LEARN_MAX = 30_000
 _HAN_WORD_RE = re.compile(f"^[{_HAN}]+$")
@@ -786,8 +787,9 @@ def _learn_chinese_words(segments: Sequence[Sequence[str | None]]) -> _ChineseWo
     石锅拌饭 -> 石/锅/拌饭); jieba's HMM joins the wrong pieces (送/餐员, 员人). Here two adjacent
     pieces are joined when one of them, a single character or a piece already joined, occurs
     beside the other at least half of the times it occurs (in rounds, so 送+餐, then 送餐+员).
-    Stop words (的, 了, 我...) and numerals never join. A single
-    character that still mostly touches one of a few words is a bound piece and is dropped.
+    Stop words (的, 了, 我...) and numerals never join. A single character that still mostly
+    touches one of a few words is a bound piece: it joins those words it meets at least
+    _MERGE_MIN_COUNT times (配送+员, 快递+员) and is dropped elsewhere.
     """
     stops = stop_words("zh")
     # Chinese segments hold no None and no whitespace (see _segment_chinese); never mutated here.
