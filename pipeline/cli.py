@@ -93,9 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="find topics in the model's own space (default: each language's offset is removed first)",
     )
+    run.add_argument(
+        "--taxonomy",
+        type=Path,
+        help="folder of an earlier run: keep its topics (names, merges, themes) and assign the new "
+        "rows to them; rows that fit none become new topics",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
+    from pipeline.compare_cli import add_parser as add_compare
+
+    add_compare(sub)
     return parser
 
 
@@ -109,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "models":
             return _models()
+        if args.command == "compare":
+            from pipeline.compare_cli import main as compare_main
+
+            return compare_main(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -168,6 +181,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         umap_fit_rows=args.umap_fit_rows,
         use_cache=not args.no_cache,
         centre_languages=not args.no_language_centring,
+        taxonomy=str(args.taxonomy) if args.taxonomy else None,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,
@@ -209,6 +223,10 @@ def _run(args: argparse.Namespace) -> int:
     for topic in result.topics[:12]:
         label = "outliers" if topic.id < 0 else f"topic {topic.id}"
         print(f"  {label:>9}  {topic.size:6d} rows  {topic.name}")
+    if "taxonomy" in result.manifest:
+        from pipeline.compare_cli import print_taxonomy_summary
+
+        print_taxonomy_summary(result)
     print(f"Report written to {args.out}/: " + ", ".join(p.name for p in written))
     if args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
         print(

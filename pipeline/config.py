@@ -34,6 +34,8 @@ class RunConfig:
         load: Encoding / delimiter / sheet overrides and input limits.
         centre_languages: Shift each language's mean onto the file's mean before the topics are
             found, so languages do not split topics (:mod:`pipeline.centring`).
+        taxonomy: Folder of an earlier run whose topics (names, merges, themes) new rows are
+            assigned to; rows that fit none become new topics (:mod:`pipeline.taxonomy`).
     """
 
     text_column: str | None = None
@@ -50,6 +52,7 @@ class RunConfig:
     umap_fit_rows: int = 25_000
     load: LoadOptions = field(default_factory=LoadOptions)
     centre_languages: bool = True
+    taxonomy: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

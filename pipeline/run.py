@@ -80,6 +80,11 @@ def run(
     from pipeline.topics import build_topics
 
     config = validate_config(config or RunConfig())
+    taxonomy = None
+    if config.taxonomy:
+        from pipeline.taxonomy.stage import prepare_taxonomy
+
+        taxonomy, config = prepare_taxonomy(config, given_model=embedder.name if embedder else None)
     if embedder is None:
         _check_model_name(config.model)
     report = progress or no_progress
@@ -110,6 +115,10 @@ def run(
         embeddings: Embeddings = embed_texts(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
+    if taxonomy is not None:
+        from pipeline.taxonomy.stage import check_embeddings
+
+        check_embeddings(taxonomy, model_id=embedder.model_id, dim=int(embeddings.vectors.shape[1]))
     structure = embeddings.vectors
     centring: dict[str, Any] = {"method": "off"}
     if config.centre_languages:
@@ -120,15 +129,22 @@ def run(
         reduction = reduce(structure, seed=config.seed, fit_sample=config.umap_fit_rows, progress=report)
     with _timed(timings, "cluster"):
         report("cluster", 0, 1)
-        clustering = cluster(
-            reduction.cluster_space,
-            method=config.clusterer,
-            n_topics=config.n_topics,
-            min_topic_size=config.min_topic_size,
-            assign_outliers=config.assign_outliers,
-            seed=config.seed,
-            vectors=structure,
-        )
+        if taxonomy is not None:
+            from pipeline.taxonomy.stage import assign_clustering
+
+            clustering = assign_clustering(
+                taxonomy, embeddings.vectors, reduction.cluster_space, config=config, structure=structure
+            )
+        else:
+            clustering = cluster(
+                reduction.cluster_space,
+                method=config.clusterer,
+                n_topics=config.n_topics,
+                min_topic_size=config.min_topic_size,
+                assign_outliers=config.assign_outliers,
+                seed=config.seed,
+                vectors=structure,
+            )
         report("cluster", 1, 1)
     with _timed(timings, "keywords"):
         report("keywords", 0, 1)
@@ -148,6 +164,13 @@ def run(
             languages=languages,
             phrases=phrases,
         )
+        taxonomy_info: dict[str, Any] | None = None
+        if taxonomy is not None:
+            from pipeline.taxonomy.stage import finish_taxonomy
+
+            topics, themes, taxonomy_info = finish_taxonomy(
+                taxonomy, documents, clustering.labels, topics, languages=languages, phrases=phrases
+            )
 
     altered = Counter(issue.reason for issue in documents.issues)
     altered.update(i.reason for i in table.report.issues if i.reason != "bad_line" and i.row >= 0)
@@ -192,6 +215,9 @@ def run(
         "ledger": ledger.to_dict(),
         "edits": [],
     }
+    if taxonomy_info is not None:
+        manifest["taxonomy"] = taxonomy_info
+        manifest["themes_reason"] = f"the themes of taxonomy run {taxonomy_info['run_id']}"
     logger.info(
         "run finished: %d rows, %d topics, model %s, %.1f s",
         documents.n_rows,
