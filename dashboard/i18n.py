@@ -144,6 +144,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "数据：**{file}** · {rows} 行 · 文本列 **{column}**",
     },
     "run.model": {"en": "Embedding model", "zh": "向量模型"},
+    "run.taxonomy": {"en": "Topics", "zh": "主题"},
+    "run.taxonomy_label": {"en": "Use the topics of an earlier run", "zh": "沿用之前某次运行的主题"},
+    "run.taxonomy_none": {"en": "No: find topics afresh", "zh": "不沿用：重新发现主题"},
+    "run.taxonomy_run": {
+        "en": "{file} · {created} · {topics} topics",
+        "zh": "{file} · {created} · {topics} 个主题",
+    },
+    "run.taxonomy_help": {
+        "en": "Rows close enough to a topic of that run keep it (its id, name, theme and your edits); "
+        "the rest become new topics. The model is that run's model.",
+        "zh": "与该次运行某个主题足够接近的行沿用该主题（编号、名称、主题组和您的编辑）；其余的行成为新主题。"
+        "模型沿用该次运行的模型。",
+    },
     "run.model_label": {"en": "Model", "zh": "模型"},
     "run.auto_label": {"en": "auto (recommended)", "zh": "auto（推荐）"},
     "run.auto_explained": {

@@ -40,8 +40,11 @@ class TaxonomyAssigner:
         calibration_: How the thresholds were derived, with the figures (for ``run.json``).
     """
 
-    def __init__(self, *, percentile: float = 5.0, min_members: int = 10) -> None:
+    def __init__(
+        self, *, percentile: float = 5.0, novelty_percentile: float = 20.0, min_members: int = 10
+    ) -> None:
         self.percentile = float(percentile)
+        self.novelty_percentile = float(novelty_percentile)
         self.min_members = int(min_members)
 
     def fit(self, run_result: Any) -> TaxonomyAssigner:
@@ -66,16 +69,14 @@ class TaxonomyAssigner:
             centroids[i] = total / (np.linalg.norm(total) or 1.0)
             loo.append(_leave_one_out(members, total))
         pooled = np.concatenate(loo) if loo else np.zeros(0)
-        floor = float(np.percentile(pooled, self.percentile)) if len(pooled) else 0.0
-        thresholds = np.empty(len(ids), dtype=np.float32)
-        own = np.empty(len(ids), dtype=np.float64)
-        for i, sims in enumerate(loo):
-            own[i] = float(np.percentile(sims, self.percentile)) if len(sims) >= 2 else floor
-            thresholds[i] = floor if len(sims) < self.min_members else max(own[i], floor)
+        thresholds, floor = self._calibrate(loo, pooled, self.percentile)
+        novelty, novelty_floor = self._calibrate(loo, pooled, self.novelty_percentile)
         self.topic_ids_ = ids
         self.centroids_ = centroids
         self.threshold_ = thresholds
         self.floor_ = floor
+        self.novelty_ = np.maximum(novelty, thresholds)
+        self.novelty_floor_ = max(novelty_floor, floor)
         self.calibration_ = {
             "method": (
                 f"per topic: the {self.percentile:g}th percentile of its members' leave-one-out "
@@ -85,12 +86,28 @@ class TaxonomyAssigner:
             "percentile": self.percentile,
             "min_members": self.min_members,
             "floor": round(floor, 4),
+            "novelty_percentile": self.novelty_percentile,
+            "novelty_floor": round(self.novelty_floor_, 4),
+            "novelty_method": (
+                f"texts below the {self.novelty_percentile:g}th percentile (same rule) are candidates "
+                "for new topics; a dense group of candidates becomes a new topic"
+            ),
             "members": len(pooled),
             "member_cosine_median": round(float(np.median(pooled)), 4) if len(pooled) else None,
             "topics_at_floor": int((thresholds <= floor + 1e-9).sum()),
         }
         logger.info("taxonomy fitted: %d topics, floor %.3f", len(ids), floor)
         return self
+
+    def _calibrate(
+        self, loo: list[np.ndarray], pooled: np.ndarray, percentile: float
+    ) -> tuple[np.ndarray, float]:
+        floor = float(np.percentile(pooled, percentile)) if len(pooled) else 0.0
+        out = np.empty(len(loo), dtype=np.float32)
+        for i, sims in enumerate(loo):
+            own = float(np.percentile(sims, percentile)) if len(sims) >= 2 else floor
+            out[i] = floor if len(sims) < self.min_members else max(own, floor)
+        return out, floor
 
     def predict(self, vectors: np.ndarray) -> np.ndarray:
         """Topic id per vector, ``-1`` where it fits no topic."""

@@ -55,6 +55,7 @@ def build_taxonomy(
                 share=float(topic.share) if topic else 0.0,
                 threshold=round(float(assigner.threshold_[i]), 6),
                 keywords=tuple(w for w, _ in topic.keywords) if topic else (),
+                novelty=round(float(assigner.novelty_[i]), 6),
             )
         )
     labels = result.row_labels()

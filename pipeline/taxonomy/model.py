@@ -26,6 +26,8 @@ class TaxonomyTopic:
     threshold: float
     """Smallest cosine to the topic's centre that a new text needs to join it."""
     keywords: tuple[str, ...] = ()
+    novelty: float = 0.0
+    """Below this cosine a text is a candidate for a new topic (see :mod:`pipeline.taxonomy.assign`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +70,10 @@ class Taxonomy:
     @property
     def thresholds(self) -> np.ndarray:
         return np.array([t.threshold for t in self.topics], dtype=np.float32)
+
+    @property
+    def novelty(self) -> np.ndarray:
+        return np.array([max(t.novelty, t.threshold) for t in self.topics], dtype=np.float32)
 
     @property
     def max_topic_id(self) -> int:

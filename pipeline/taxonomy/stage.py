@@ -2,10 +2,9 @@
 
 1. :func:`prepare_taxonomy`: load the taxonomy and make the run embed with its model.
 2. :func:`check_embeddings`: the model that ran and its dimension must be the taxonomy's.
-3. :func:`assign_clustering`: rows close enough to a taxonomy topic keep it; the rest are
-   clustered among themselves into new topics (ids above the taxonomy's), kept only when they are
-   as tight as the taxonomy's own topics (median member cosine at least the calibration floor),
-   else they stay outliers.
+3. :func:`assign_clustering`: rows close enough to a taxonomy topic keep it; dense groups of
+   rows far from every taxonomy topic become new topics (ids above the taxonomy's); rows that
+   fit nothing are outliers.
 4. :func:`finish_taxonomy`: the taxonomy's names and themes, every taxonomy topic listed (0 rows
    when none arrived), and what ``run.json`` records under ``taxonomy``.
 """
@@ -27,7 +26,7 @@ from pipeline.types import EXCLUDED, OUTLIER, Clustering, Documents, Theme, Topi
 logger = logging.getLogger(__name__)
 
 MIN_LEFTOVER = 16
-"""Fewer rows that fit no topic than this are left as outliers rather than clustered."""
+"""Fewer candidates for new topics than this are not clustered."""
 MIN_NEW_TOPIC_ROWS = 5
 """A new topic needs at least this many distinct texts."""
 NEW_THEME_NAME = "New topics"
@@ -66,67 +65,84 @@ def check_embeddings(taxonomy: Taxonomy, *, model_id: str, dim: int) -> None:
 def assign_clustering(
     taxonomy: Taxonomy,
     vectors: np.ndarray,
-    space: np.ndarray,
+    space: np.ndarray | None = None,
     *,
     config: RunConfig,
     structure: np.ndarray | None = None,
 ) -> Clustering:
-    """Topic per unique text: a taxonomy topic, a new topic (id above the taxonomy's) or ``-1``."""
+    """Topic per unique text: a taxonomy topic, a new topic (id above the taxonomy's) or ``-1``.
+
+    1. Each text goes to its nearest taxonomy topic when its cosine reaches that topic's
+       threshold, else it fits no topic (``-1``).
+    2. Texts below the (higher) novelty threshold are candidates for new topics. They are cut
+       by K-Means in the embedding space into groups of the taxonomy's typical topic size
+       (median taxonomy topic size, scaled to this file). A group becomes a new topic when it has
+       at least a third of that size (and :data:`MIN_NEW_TOPIC_ROWS`) and is as tight as the
+       taxonomy's topics (median leave-one-out cosine at least the novelty floor); its texts leave
+       their taxonomy topic. Other candidates keep the result of step 1.
+
+    ``space`` and ``structure`` are accepted for symmetry with :func:`pipeline.cluster.cluster`.
+    """
+    from pipeline.cluster import cluster
     from pipeline.taxonomy.assign import _leave_one_out, assign_vectors
 
+    del space, structure
     labels, best, _ = assign_vectors(vectors, taxonomy.centroids, taxonomy.thresholds, taxonomy.topic_ids)
-    assigned = int((labels >= 0).sum())
-    left = np.flatnonzero(labels < 0)
+    candidates, _, _ = assign_vectors(vectors, taxonomy.centroids, taxonomy.novelty, taxonomy.topic_ids)
+    left = np.flatnonzero(candidates < 0)
     first_new = taxonomy.max_topic_id + 1
-    floor = float(taxonomy.calibration.get("floor", 0.0))
-    info: dict[str, Any] = {"leftover_rows": len(left), "new_topic_ids_from": first_new}
+    floor = float(taxonomy.calibration.get("novelty_floor", taxonomy.calibration.get("floor", 0.0)))
+    sizes = np.array([t.size for t in taxonomy.topics], dtype=np.float64)
+    expected = float(np.median(sizes)) * len(vectors) / max(taxonomy.rows_with_topic, 1)
+    min_rows = max(MIN_NEW_TOPIC_ROWS, int(np.ceil(expected / 3)))
+    info: dict[str, Any] = {
+        "fits_no_topic": int((labels < 0).sum()),
+        "new_topic_candidates": len(left),
+        "new_topic_ids_from": first_new,
+    }
     new_count = 0
-    if len(left) >= MIN_LEFTOVER:
-        from pipeline.cluster import cluster
-
+    k = round(len(left) / max(expected, 1.0))
+    if len(left) >= max(MIN_LEFTOVER, min_rows) and k >= 1:
+        k = min(k, len(left) // 2)
         try:
-            sub = cluster(
-                space[left],
-                method=config.clusterer,
-                n_topics=None,
-                min_topic_size=config.min_topic_size,
-                assign_outliers=config.assign_outliers,
-                seed=config.seed,
-                vectors=(structure if structure is not None else vectors)[left],
+            sub = (
+                cluster(vectors[left], method="kmeans", n_topics=k, seed=config.seed).labels
+                if k >= 2
+                else np.zeros(len(left), dtype=np.int64)
             )
         except DataError as exc:
-            info["leftover_clustering"] = f"not clustered: {exc.user_message}"
+            info["candidates_clustering"] = f"not clustered: {exc.user_message}"
         else:
-            kept: list[tuple[int, int]] = []  # (size, sub label)
-            dropped = 0
-            for k in np.unique(sub.labels[sub.labels >= 0]):
-                members = np.flatnonzero(sub.labels == k)
+            kept: list[tuple[int, int]] = []  # (size, group)
+            for group in np.unique(sub):
+                members = np.flatnonzero(sub == group)
+                if len(members) < min_rows:
+                    continue
                 member_vectors = vectors[left[members]].astype(np.float32)
                 cohesion = float(np.median(_leave_one_out(member_vectors, member_vectors.sum(axis=0))))
-                if len(members) >= MIN_NEW_TOPIC_ROWS and cohesion >= floor:
-                    kept.append((len(members), int(k)))
-                else:
-                    dropped += 1
+                if cohesion >= floor:
+                    kept.append((len(members), int(group)))
             kept.sort(key=lambda item: (-item[0], item[1]))
-            for offset, (_, k) in enumerate(kept):
-                labels[left[sub.labels == k]] = first_new + offset
+            for offset, (_, group) in enumerate(kept):
+                labels[left[sub == group]] = first_new + offset
             new_count = len(kept)
-            info["leftover_clustering"] = {
-                "method": sub.method,
-                "reason": sub.reason,
-                "clusters": int(sub.n_topics),
+            info["candidates_clustering"] = {
+                "method": "kmeans in the embedding space",
+                "groups": k,
+                "expected_topic_rows": round(expected, 1),
                 "kept_as_new_topics": new_count,
-                "dropped_as_outliers": dropped,
                 "rule": (
-                    f"a new topic needs {MIN_NEW_TOPIC_ROWS}+ texts and a median member cosine of at "
-                    f"least the taxonomy's floor ({floor:.3f})"
+                    f"a new topic needs {min_rows}+ texts and a median leave-one-out cosine of at "
+                    f"least the taxonomy's novelty floor ({floor:.3f})"
                 ),
             }
     else:
-        info["leftover_clustering"] = f"not clustered: fewer than {MIN_LEFTOVER} rows fit no topic"
+        info["candidates_clustering"] = f"not clustered: {len(left)} candidates, too few for a new topic"
+    assigned = int(np.isin(labels, taxonomy.topic_ids).sum())
     reason = (
         f"taxonomy of run {taxonomy.source_run_id}: {assigned} of {len(labels)} texts joined one of its "
-        f"{len(taxonomy.topics)} topics; {len(left)} fit none, {new_count} new topics found among them"
+        f"{len(taxonomy.topics)} topics; {new_count} new topics found among {len(left)} candidates; "
+        f"{int((labels < 0).sum())} fit no topic"
     )
     params = {
         "taxonomy": taxonomy.source_run_id,
