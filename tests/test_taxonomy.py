@@ -353,3 +353,26 @@ def test_cli_taxonomy_end_to_end_with_the_bundled_model(tmp_path: Path, sample_c
     out = pipeline.assign(row["feedback"], taxonomy=tmp_path / "A")
     assert out[0].topic_id == int(kept.index[0])
     assert not math.isnan(out[0].score)
+
+
+def test_compare_runs_that_share_a_taxonomy_and_refuse_others(first_run, second_run) -> None:
+    from pipeline.compare import compare_runs
+
+    _, first, _ = first_run
+    frame = compare_runs(first, second_run).set_index("topic_id")
+    top = max(t.id for t in first.topics)
+    assert set(frame.loc[frame.index > top, "status"]) == {"new"}
+    gone = second_run.manifest["taxonomy"]["topics_without_rows"]
+    assert set(frame.loc[gone, "status"]) == {"no rows"}
+    assert (frame.loc[gone, "p_value"] < 0.05).all()  # 25 % of rows -> 0 % on 90 rows
+    with pytest.raises(ConfigError, match="do not share a taxonomy"):
+        compare_runs(second_run, first)
+
+
+def test_report_has_the_comparison_section(second_run, first_run, tmp_path) -> None:
+    from pipeline.report import write_report
+
+    write_report(first_run[1], tmp_path / "plain")
+    write_report(second_run, tmp_path / "tax")
+    assert "Compared with the taxonomy run" in (tmp_path / "tax" / "report.html").read_text()
+    assert "Compared with the taxonomy run" not in (tmp_path / "plain" / "report.html").read_text()
