@@ -363,7 +363,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "trends.no_growth": {"en": "No topic grew in the latest period.", "zh": "最近一个周期没有主题增长。"},
     "trends.table": {"en": "Numbers per period", "zh": "各周期数据"},
-    "trends.alerts": {"en": "Alerts: {n} topics out of their usual range", "zh": "预警：{n} 个主题超出常规范围"},
+    "trends.alerts": {
+        "en": "Alerts: {n} topics out of their usual range",
+        "zh": "预警：{n} 个主题超出常规范围",
+    },
     "trends.alerts_help": {
         "en": "The latest period against the one before (two-proportion z-test, p_value) and against "
         "the mean of up to 6 periods before it: an alert when it lies beyond 2 standard deviations.",
