@@ -376,3 +376,20 @@ def test_report_has_the_comparison_section(second_run, first_run, tmp_path) -> N
     write_report(second_run, tmp_path / "tax")
     assert "Compared with the taxonomy run" in (tmp_path / "tax" / "report.html").read_text()
     assert "Compared with the taxonomy run" not in (tmp_path / "plain" / "report.html").read_text()
+
+
+def test_a_taxonomy_run_used_as_taxonomy_keeps_its_empty_topics(first_run, second_run, tmp_path) -> None:
+    from pipeline.store import save_run
+    from pipeline.taxonomy.io import load_taxonomy
+
+    save_run(second_run, tmp_path / "second")
+    chained = load_taxonomy(tmp_path / "second")
+    gone = second_run.manifest["taxonomy"]["topics_without_rows"]
+    ids = [t.id for t in chained.topics]
+    assert set(gone) <= set(ids) and ids == sorted(ids)
+    assert chained.max_topic_id == max(t.id for t in second_run.topics)
+    first = load_taxonomy(first_run[0])
+    for topic_id in gone:
+        i, j = ids.index(topic_id), list(first.topic_ids).index(topic_id)
+        np.testing.assert_allclose(chained.centroids[i], first.centroids[j])
+        assert chained.names()[topic_id] == first.names()[topic_id]

@@ -58,10 +58,19 @@ def build_taxonomy(
                 novelty=round(float(assigner.novelty_[i]), 6),
             )
         )
+    centroids = assigner.centroids_
+    carried = _carried_topics(result, {t.id for t in topics})
+    if carried:
+        # A run made with --taxonomy keeps the topics that got no rows, so they stay listed.
+        topics += [topic for topic, _ in carried]
+        centroids = np.vstack([centroids, np.stack([c for _, c in carried])]).astype(np.float32)
+        order = np.argsort([t.id for t in topics], kind="stable")
+        topics = [topics[i] for i in order]
+        centroids = centroids[order]
     labels = result.row_labels()
     return Taxonomy(
         topics=tuple(topics),
-        centroids=assigner.centroids_,
+        centroids=centroids,
         model=str(result.manifest.get("model") or result.embeddings.model),
         model_name=str(result.manifest.get("model_name") or result.embeddings.model),
         dim=int(result.embeddings.vectors.shape[1]),
@@ -72,6 +81,38 @@ def build_taxonomy(
         calibration=assigner.calibration_,
         edits=tuple(dict(e) for e in edits),
     )
+
+
+def _carried_topics(result: RunResult, present: set[int]) -> list[tuple[TaxonomyTopic, np.ndarray]]:
+    """Topics of the taxonomy ``result`` was run with that have no rows in it (with centres)."""
+    import dataclasses
+
+    source = (result.manifest.get("config") or {}).get("taxonomy")
+    if not source or not (result.manifest.get("taxonomy") or {}).get("topics_without_rows"):
+        return []
+    try:
+        previous = load_taxonomy(source)
+    except ConfigError:
+        logger.warning("the taxonomy %s this run used is gone; its empty topics are dropped", source)
+        return []
+    names = result.topic_names()
+    theme_of = result.topic_themes()
+    theme_names = result.theme_names()
+    out = []
+    for topic, centre in zip(previous.topics, previous.centroids, strict=True):
+        if topic.id in present:
+            continue
+        theme = theme_of.get(topic.id, topic.theme_id)
+        carried = dataclasses.replace(
+            topic,
+            name=names.get(topic.id, topic.name),
+            theme_id=theme,
+            theme_name=theme_names.get(theme, topic.theme_name),
+            size=0,
+            share=0.0,
+        )
+        out.append((carried, centre))
+    return out
 
 
 def taxonomy_from_run(run_dir: Path) -> Taxonomy:
