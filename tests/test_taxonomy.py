@@ -345,6 +345,25 @@ def test_cli_taxonomy_end_to_end_with_the_bundled_model(tmp_path: Path, sample_c
     changes = pd.read_csv(tmp_path / "c.csv")
     assert set(kept.index) <= set(changes["topic_id"])
     assert changes["p_value"].dropna().between(0, 1).all()
+    # compare, periods of one run: one row per topic with a test and an alert column.
+    assert (
+        main(
+            [
+                "compare",
+                str(tmp_path / "A"),
+                "--date-column",
+                "date",
+                "--freq",
+                "W",
+                "--out",
+                str(tmp_path / "p.csv"),
+            ]
+        )
+        == 0
+    )
+    periods = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
+    assert set(periods["topic_id"]) == set(kept.index) and set(periods["alert"]) <= {"", "up", "down"}
+    assert main(["compare", str(tmp_path / "B"), str(tmp_path / "A")]) == 2
     # pipeline.assign with the real model puts a first-half text back in its topic.
     import pipeline
 
