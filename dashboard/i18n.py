@@ -152,6 +152,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "数据：**{file}** · {rows} 行 · 文本列 **{column}**",
     },
     "run.model": {"en": "Embedding model", "zh": "向量模型"},
+    "run.taxonomy": {"en": "Topics", "zh": "主题"},
+    "run.taxonomy_label": {"en": "Use the topics of an earlier run", "zh": "沿用之前某次运行的主题"},
+    "run.taxonomy_none": {"en": "No: find topics afresh", "zh": "不沿用：重新发现主题"},
+    "run.taxonomy_run": {
+        "en": "{file} · {created} · {topics} topics",
+        "zh": "{file} · {created} · {topics} 个主题",
+    },
+    "run.taxonomy_help": {
+        "en": "Rows close enough to a topic of that run keep it (its id, name, theme and your edits); "
+        "the rest become new topics. The model is that run's model.",
+        "zh": "与该次运行某个主题足够接近的行沿用该主题（编号、名称、主题组和您的编辑）；其余的行成为新主题。"
+        "模型沿用该次运行的模型。",
+    },
     "run.model_label": {"en": "Model", "zh": "模型"},
     "run.auto_label": {"en": "auto (recommended)", "zh": "auto（推荐）"},
     "run.auto_explained": {
@@ -437,6 +450,23 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "trends.no_growth": {"en": "No topic grew in the latest period.", "zh": "最近一个周期没有主题增长。"},
     "trends.table": {"en": "Numbers per period", "zh": "各周期数据"},
+    "trends.alerts": {
+        "en": "Alerts: {n} topics out of their usual range",
+        "zh": "预警：{n} 个主题超出常规范围",
+    },
+    "trends.alerts_help": {
+        "en": "The latest period against the one before (two-proportion z-test, p_value) and against "
+        "the mean of up to 6 periods before it: an alert when it lies beyond 2 standard deviations.",
+        "zh": "最近一个周期与前一周期比较（双比例 z 检验，p_value），并与之前最多 6 个周期的均值比较："
+        "超出 2 个标准差即预警。",
+    },
+    "trends.taxonomy_title": {"en": "Compared with run {run}", "zh": "与运行 {run} 比较"},
+    "trends.taxonomy_help": {
+        "en": "This run kept the topics of an earlier run. Share then and now per topic, with a "
+        "two-proportion z-test (significant: p < 0.05); new topics have no share before.",
+        "zh": "本次运行沿用了之前运行的主题。每个主题之前与现在的占比，附双比例 z 检验（p < 0.05 为显著）；"
+        "新主题没有之前的占比。",
+    },
     # ---------------------------------------------------------------- export page
     "export.title": {"en": "Export", "zh": "导出"},
     "export.intro": {

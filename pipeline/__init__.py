@@ -24,6 +24,9 @@ _EXPORTS = {
     "open_run": "pipeline.store",
     "FeedbackTopicsError": "pipeline.errors",
     "LoadError": "pipeline.errors",
+    "assign": "pipeline.taxonomy.api",
+    "Taxonomy": "pipeline.taxonomy.model",
+    "load_taxonomy": "pipeline.taxonomy.io",
 }
 
 __all__ = sorted(_EXPORTS)

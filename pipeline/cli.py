@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--labeller-url", help="base URL of the chat server (key from $OPENAI_API_KEY)")
     run.add_argument("--labeller-model", help="chat model name to request from the labeller server")
+    run.add_argument(
+        "--taxonomy",
+        type=Path,
+        help="folder of an earlier run: keep its topics (names, merges, themes) and assign the new "
+        "rows to them; rows that fit none become new topics",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -128,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="interface to listen on (default 127.0.0.1: this computer only)",
     )
+    from pipeline.compare_cli import add_parser as add_compare
+
+    add_compare(sub)
     return parser
 
 
@@ -143,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _models()
         if args.command == "dashboard":
             return _dashboard(args)
+        if args.command == "compare":
+            from pipeline.compare_cli import main as compare_main
+
+            return compare_main(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -254,6 +267,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         labeller=args.labeller,
         labeller_url=args.labeller_url,
         labeller_model=args.labeller_model,
+        taxonomy=str(args.taxonomy) if args.taxonomy else None,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,
@@ -310,6 +324,10 @@ def _run(args: argparse.Namespace) -> int:
     if len(result.topics) > len(shown):
         rest = len(result.topics) - len(shown)
         print(f"  … {rest} more (all {len(result.topics)} in topics.csv and report.html)")
+    if "taxonomy" in result.manifest:
+        from pipeline.compare_cli import print_taxonomy_summary
+
+        print_taxonomy_summary(result)
     print(f"Report written to {args.out}/: " + ", ".join(p.name for p in written))
     if args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
         print(

@@ -43,6 +43,8 @@ class RunConfig:
             ``offline`` or ``openai``.
         labeller_url: Base URL of an OpenAI-compatible chat server (key from ``$OPENAI_API_KEY``).
         labeller_model: The chat model to request.
+        taxonomy: Folder of an earlier run whose topics (names, merges, themes) new rows are
+            assigned to; rows that fit none become new topics (:mod:`pipeline.taxonomy`).
     """
 
     text_column: str | None = None
@@ -63,6 +65,7 @@ class RunConfig:
     labeller: str = "auto"
     labeller_url: str | None = None
     labeller_model: str | None = None
+    taxonomy: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -73,9 +73,13 @@ TOPIC_COLUMNS: tuple[str, ...] = (
     "theme_id",
     "theme_name",
     "keywords_original",
+    "origin",
+    "share_before",
+    "share_change",
+    "p_value",
 )
-THEME_COLUMNS: tuple[str, ...] = ("theme_id", "name", "size", "share", "keywords", "topic_ids", "topics")
 """Columns of ``topics``."""
+THEME_COLUMNS: tuple[str, ...] = ("theme_id", "name", "size", "share", "keywords", "topic_ids", "topics")
 ROW_ISSUE_COLUMNS: tuple[str, ...] = ("row", "line", "kind", "reason", "detail")
 """Columns of the row-issues table (``kind`` is ``excluded``, ``altered`` or ``file``)."""
 INPUT_SUFFIX = "_input"
@@ -170,7 +174,10 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
         with :data:`EXAMPLE_SEPARATOR`), ``languages`` (``"en: 12; zh: 5"``, most frequent first),
         ``theme_id`` and ``theme_name`` (the theme the topic belongs to; ``-1`` for outliers).
         ``keywords_original`` (in the texts' own languages; ``keywords`` and ``name`` are in the
-        run's label language).
+        run's label language),
+        ``origin`` (``taxonomy``: kept from the ``--taxonomy`` run; ``new``; ``""`` for outliers),
+        ``share_before``, ``share_change`` and ``p_value`` (two-proportion z-test) against the
+        taxonomy run (empty unless the run used ``--taxonomy``; empty for new topics).
     """
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
@@ -192,9 +199,26 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
                 ),
             }
         )
+    _add_comparison(result, records)
     frame = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
     frame["theme_id"] = pd.array(frame["theme_id"].tolist(), dtype="Int64")
     return frame.astype({"topic_id": "int64", "size": "int64", "share": "float64"})
+
+
+def _add_comparison(result: RunResult, records: list[dict[str, Any]]) -> None:
+    """``origin`` and the comparison with the taxonomy run (:mod:`pipeline.compare`)."""
+    from pipeline.compare import taxonomy_comparison
+
+    info = result.manifest.get("taxonomy") or {}
+    origin = info.get("origin", {})
+    comparison = taxonomy_comparison(result)
+    by_id = comparison.set_index("topic_id") if comparison is not None else None
+    for record in records:
+        topic_id = int(record["topic_id"])
+        record["origin"] = "" if topic_id == OUTLIER else origin.get(str(topic_id), "new")
+        row = by_id.loc[topic_id] if by_id is not None and topic_id in by_id.index else None
+        for column in ("share_before", "share_change", "p_value"):
+            record[column] = float(row[column]) if row is not None else float("nan")
 
 
 def themes_frame(result: RunResult) -> pd.DataFrame:

@@ -349,6 +349,39 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
     return cards
 
 
+def _comparison_rows(result: RunResult, *, limit: int = 15) -> dict[str, Any] | None:
+    """A run made with ``--taxonomy``: topics whose share moved most, new ones first (else ``None``)."""
+    from pipeline.compare import taxonomy_comparison
+
+    frame = taxonomy_comparison(result)
+    if frame is None:
+        return None
+    info = result.manifest.get("taxonomy") or {}
+    moved = frame.assign(_new=frame["status"] == "new", _abs=frame["share_change"].abs().fillna(0.0))
+    moved = moved.sort_values(["_new", "significant", "_abs"], ascending=False).head(limit)
+    rows = [
+        {
+            "id": int(row["topic_id"]),
+            "name": display_text(str(row["name"])),
+            "status": str(row["status"]),
+            "before": "" if row["status"] == "new" else f"{100 * row['share_before']:.1f}%",
+            "now": f"{100 * row['share_now']:.1f}%",
+            "change": "" if row["status"] == "new" else f"{100 * row['share_change']:+.1f} pp",
+            "p": "" if row["status"] == "new" else f"{row['p_value']:.3g}",
+        }
+        for _, row in moved.iterrows()
+    ]
+    counts = frame["status"].value_counts()
+    return {
+        "run_id": display_text(str(info.get("run_id", ""))),
+        "rows": rows,
+        "n_new": int(counts.get("new", 0)),
+        "n_up": int(counts.get("up", 0)),
+        "n_down": int(counts.get("down", 0)),
+        "n_gone": int(counts.get("no rows", 0)),
+    }
+
+
 def _theme_rows(result: RunResult) -> list[dict[str, Any]]:
     """The theme tree for the report: each theme with its topics, biggest first (outliers left out)."""
     topics = {t.id: t for t in result.topics}
@@ -465,6 +498,7 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "topics": _topic_cards(result, colors),
         "themes": _theme_rows(result),
         "themes_reason": display_text(str(manifest.get("themes_reason") or "")),
+        "comparison": _comparison_rows(result),
         "map_note": map_note,
         "bar_note": bar_note,
         "figures": {"map": map_fig, "sizes": bar_fig},

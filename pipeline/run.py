@@ -84,6 +84,11 @@ def run(
     from pipeline.topics import describe_topics
 
     config = validate_config(config or RunConfig())
+    taxonomy = None
+    if config.taxonomy:
+        from pipeline.taxonomy.stage import prepare_taxonomy
+
+        taxonomy, config = prepare_taxonomy(config, given_model=embedder.name if embedder else None)
     if embedder is None:
         _check_model_name(config.model)
     report = progress or no_progress
@@ -114,6 +119,10 @@ def run(
         embeddings: Embeddings = embed_texts(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
+    if taxonomy is not None:
+        from pipeline.taxonomy.stage import check_embeddings
+
+        check_embeddings(taxonomy, model_id=embedder.model_id, dim=int(embeddings.vectors.shape[1]))
     structure = embeddings.vectors
     centring: dict[str, Any] = {"method": "off"}
     if config.centre_languages:
@@ -133,21 +142,28 @@ def run(
         phrases = tokenize_many(unique_texts, unique_langs)  # once: merges, keywords, names, themes
     with _timed(timings, "cluster"):
         report("cluster", 0, 1)
-        clustering = cluster(
-            reduction.cluster_space,
-            method=config.clusterer,
-            n_topics=config.n_topics,
-            min_topic_size=config.min_topic_size,
-            assign_outliers=config.assign_outliers,
-            seed=config.seed,
-            vectors=structure,
-        )
-        if config.clusterer == "kmeans" and config.n_topics is None:
-            from pipeline.cluster import merge_duplicate_topics
+        if taxonomy is not None:
+            from pipeline.taxonomy.stage import assign_clustering
 
-            clustering = merge_duplicate_topics(
-                clustering, vectors=structure, phrases=phrases, languages=unique_langs
+            clustering = assign_clustering(
+                taxonomy, embeddings.vectors, reduction.cluster_space, config=config, structure=structure
             )
+        else:
+            clustering = cluster(
+                reduction.cluster_space,
+                method=config.clusterer,
+                n_topics=config.n_topics,
+                min_topic_size=config.min_topic_size,
+                assign_outliers=config.assign_outliers,
+                seed=config.seed,
+                vectors=structure,
+            )
+            if config.clusterer == "kmeans" and config.n_topics is None:
+                from pipeline.cluster import merge_duplicate_topics
+
+                clustering = merge_duplicate_topics(
+                    clustering, vectors=structure, phrases=phrases, languages=unique_langs
+                )
         report("cluster", 1, 1)
     with _timed(timings, "keywords"):
         report("keywords", 0, 1)
@@ -198,6 +214,13 @@ def run(
             phrases=phrases,
             label_set=theme_label_set,
         )
+        taxonomy_info: dict[str, Any] | None = None
+        if taxonomy is not None:
+            from pipeline.taxonomy.stage import finish_taxonomy
+
+            topics, themes, taxonomy_info = finish_taxonomy(
+                taxonomy, documents, clustering.labels, topics, languages=languages, phrases=phrases
+            )
     language_counts = dict(Counter(code for code in languages if code).most_common())
     coverage = language_coverage(model_name=model_name, languages=language_counts)
     if coverage["warning"]:
@@ -251,6 +274,9 @@ def run(
         "ledger": ledger.to_dict(),
         "edits": [],
     }
+    if taxonomy_info is not None:
+        manifest["taxonomy"] = taxonomy_info
+        manifest["themes_reason"] = f"the themes of taxonomy run {taxonomy_info['run_id']}"
     logger.info(
         "run finished: %d rows, %d topics, model %s, %.1f s",
         documents.n_rows,

@@ -60,6 +60,10 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
         "theme_id",
         "theme_name",
         "keywords_original",
+        "origin",
+        "share_before",
+        "share_change",
+        "p_value",
     ]
     assert 4 <= len(topics) <= 40
     # Every topic belongs to exactly one theme, and the theme's name is the one in assignments.

@@ -90,6 +90,8 @@ def _settings(upload, docs) -> None:
                 )
             )
 
+    taxonomy = _taxonomy_choice()
+
     if st.button(t("run.start"), type="primary", icon=":material/play_arrow:", key="w_start"):
         from pipeline.config import validate_config
         from pipeline.types import LoadOptions
@@ -108,6 +110,7 @@ def _settings(upload, docs) -> None:
                     seed=seed,
                     umap_fit_rows=fit_rows,
                     label_language=state.label_lang(),
+                    taxonomy=taxonomy,
                     load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
                 )
             )
@@ -117,6 +120,31 @@ def _settings(upload, docs) -> None:
         job = services.start_run(upload, config)
         state.set_job_id(job.id)
         st.rerun()
+
+
+def _taxonomy_choice() -> str | None:
+    """ "Use the topics of run X": the folder of a saved run, or ``None`` for fresh topics."""
+    try:
+        runs = services.saved_runs()
+    except Exception as exc:
+        ui.show_error(exc)
+        return None
+    if runs.empty:
+        return None
+    with st.container(border=True):
+        st.subheader(t("run.taxonomy"))
+        labels = {
+            str(r.run_id): t("run.taxonomy_run", file=r.file, created=r.created, topics=r.topics)
+            for r in runs.itertuples()
+        }
+        chosen = st.selectbox(
+            t("run.taxonomy_label"),
+            ["", *labels],
+            key="w_taxonomy",
+            format_func=lambda run_id: labels.get(run_id, t("run.taxonomy_none")),
+            help=t("run.taxonomy_help"),
+        )
+    return str(services.workspace() / chosen) if chosen else None
 
 
 def _stage_label(stage: str, done: int, total: int) -> str:

@@ -73,6 +73,7 @@ def render() -> None:
     ui.header("trends")
     result = ui.require_result()
     current = state.open_run()
+    _taxonomy_comparison(result)
     roles = analysis.recognise_columns(list(result.table.columns), text_column=result.documents.text_column)
     columns = [str(c) for c in result.table.columns if c != result.documents.text_column]
     if not columns:
@@ -133,10 +134,40 @@ def render() -> None:
             col.text(str(row["topic"]))
     else:
         st.caption(t("trends.no_growth"))
+    _alerts(trends)
     st.plotly_chart(_chart(trends, measure, top), width="stretch", config={"displaylogo": False})
     with st.expander(t("trends.table"), icon=":material/table:"):
         wide = trends.pivot_table(index="period", columns="topic", values=measure, aggfunc="sum")
         st.dataframe(wide, width="stretch")
+
+
+def _alerts(trends) -> None:
+    """Topics whose latest period is beyond 2 sd of their recent mean (pipeline.compare)."""
+    from pipeline import compare
+
+    try:
+        frame = compare.period_alerts(trends)
+    except Exception:  # one period only: nothing to compare
+        return
+    alerts = frame[frame["alert"] != ""]
+    with st.expander(
+        t("trends.alerts", n=len(alerts)), icon=":material/notifications:", expanded=bool(len(alerts))
+    ):
+        st.caption(t("trends.alerts_help"))
+        st.dataframe(frame, width="stretch", hide_index=True)
+
+
+def _taxonomy_comparison(result) -> None:
+    """A run made with the topics of an earlier run: each topic's share then and now."""
+    from pipeline import compare
+
+    frame = compare.taxonomy_comparison(result)
+    if frame is None:
+        return
+    run_id = (result.manifest.get("taxonomy") or {}).get("run_id", "")
+    st.markdown(f"**{t('trends.taxonomy_title', run=ui.md_escape(str(run_id), limit=80))}**")
+    st.caption(t("trends.taxonomy_help"))
+    st.dataframe(frame, width="stretch", hide_index=True)
 
 
 render()

@@ -1,0 +1,207 @@
+"""What ``run --taxonomy RUN_DIR`` changes in a run (called from :func:`pipeline.run.run`).
+
+1. :func:`prepare_taxonomy`: load the taxonomy and make the run embed with its model.
+2. :func:`check_embeddings`: the model that ran and its dimension must be the taxonomy's.
+3. :func:`assign_clustering`: rows close enough to a taxonomy topic keep it; dense groups of
+   rows far from every taxonomy topic become new topics (ids above the taxonomy's); rows that
+   fit nothing are outliers.
+4. :func:`finish_taxonomy`: the taxonomy's names and themes, every taxonomy topic listed (0 rows
+   when none arrived), and what ``run.json`` records under ``taxonomy``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import RunConfig
+from pipeline.errors import ConfigError, DataError
+from pipeline.taxonomy.model import Taxonomy
+from pipeline.types import EXCLUDED, OUTLIER, Clustering, Documents, Theme, Topic
+
+logger = logging.getLogger(__name__)
+
+MIN_LEFTOVER = 16
+"""Fewer candidates for new topics than this are not clustered."""
+MIN_NEW_TOPIC_ROWS = 5
+"""A new topic needs at least this many distinct texts."""
+NEW_THEME_NAME = "New topics"
+ORIGIN_TAXONOMY = "taxonomy"
+ORIGIN_NEW = "new"
+
+
+def prepare_taxonomy(config: RunConfig, *, given_model: str | None = None) -> tuple[Taxonomy, RunConfig]:
+    """Load ``config.taxonomy`` and return it with a config that embeds with the taxonomy's model."""
+    from pipeline.taxonomy.io import load_taxonomy
+
+    taxonomy = load_taxonomy(str(config.taxonomy))
+    if given_model is None and config.model not in ("auto", taxonomy.model_name):
+        raise ConfigError(
+            f"The taxonomy of run {taxonomy.source_run_id} was built with the model "
+            f"{taxonomy.model_name!r}; new feedback must be embedded with the same model "
+            f"(got {config.model!r}). Leave the model on auto or choose {taxonomy.model_name!r}.",
+            code="taxonomy_model",
+        )
+    if config.model == "auto":
+        config = dataclasses.replace(config, model=taxonomy.model_name)
+    return taxonomy, config
+
+
+def check_embeddings(taxonomy: Taxonomy, *, model_id: str, dim: int) -> None:
+    """Raise a :class:`ConfigError` when the vectors are not in the taxonomy's embedding space."""
+    if model_id != taxonomy.model or dim != taxonomy.dim:
+        raise ConfigError(
+            f"The taxonomy of run {taxonomy.source_run_id} lives in the space of {taxonomy.model} "
+            f"({taxonomy.dim} dimensions), but this run embedded with {model_id} ({dim} dimensions). "
+            f"Use the model {taxonomy.model_name!r} for this run.",
+            code="taxonomy_model",
+        )
+
+
+def assign_clustering(
+    taxonomy: Taxonomy,
+    vectors: np.ndarray,
+    space: np.ndarray | None = None,
+    *,
+    config: RunConfig,
+    structure: np.ndarray | None = None,
+) -> Clustering:
+    """Topic per unique text: a taxonomy topic, a new topic (id above the taxonomy's) or ``-1``.
+
+    1. Each text goes to its nearest taxonomy topic when its cosine reaches that topic's
+       threshold, else it fits no topic (``-1``).
+    2. Texts below the (higher) novelty threshold are candidates for new topics. They are cut
+       by K-Means in the embedding space into groups of the taxonomy's typical topic size
+       (median taxonomy topic size, scaled to this file). A group becomes a new topic when it has
+       at least a third of that size (and :data:`MIN_NEW_TOPIC_ROWS`) and is as tight as the
+       taxonomy's topics (median leave-one-out cosine at least the novelty floor); its texts leave
+       their taxonomy topic. Other candidates keep the result of step 1.
+
+    ``space`` and ``structure`` are accepted for symmetry with :func:`pipeline.cluster.cluster`.
+    """
+    from pipeline.cluster import cluster
+    from pipeline.taxonomy.assign import _leave_one_out, assign_vectors
+
+    del space, structure
+    labels, best, _ = assign_vectors(vectors, taxonomy.centroids, taxonomy.thresholds, taxonomy.topic_ids)
+    candidates, _, _ = assign_vectors(vectors, taxonomy.centroids, taxonomy.novelty, taxonomy.topic_ids)
+    left = np.flatnonzero(candidates < 0)
+    first_new = taxonomy.max_topic_id + 1
+    floor = float(taxonomy.calibration.get("novelty_floor", taxonomy.calibration.get("floor", 0.0)))
+    sizes = np.array([t.size for t in taxonomy.topics], dtype=np.float64)
+    expected = float(np.median(sizes)) * len(vectors) / max(taxonomy.rows_with_topic, 1)
+    min_rows = max(MIN_NEW_TOPIC_ROWS, int(np.ceil(expected / 3)))
+    info: dict[str, Any] = {
+        "fits_no_topic": int((labels < 0).sum()),
+        "new_topic_candidates": len(left),
+        "new_topic_ids_from": first_new,
+    }
+    new_count = 0
+    k = round(len(left) / max(expected, 1.0))
+    if len(left) >= max(MIN_LEFTOVER, min_rows) and k >= 1:
+        k = min(k, len(left) // 2)
+        try:
+            sub = (
+                cluster(vectors[left], method="kmeans", n_topics=k, seed=config.seed).labels
+                if k >= 2
+                else np.zeros(len(left), dtype=np.int64)
+            )
+        except DataError as exc:
+            info["candidates_clustering"] = f"not clustered: {exc.user_message}"
+        else:
+            kept: list[tuple[int, int]] = []  # (size, group)
+            for group in np.unique(sub):
+                members = np.flatnonzero(sub == group)
+                if len(members) < min_rows:
+                    continue
+                member_vectors = vectors[left[members]].astype(np.float32)
+                cohesion = float(np.median(_leave_one_out(member_vectors, member_vectors.sum(axis=0))))
+                if cohesion >= floor:
+                    kept.append((len(members), int(group)))
+            kept.sort(key=lambda item: (-item[0], item[1]))
+            for offset, (_, group) in enumerate(kept):
+                labels[left[sub == group]] = first_new + offset
+            new_count = len(kept)
+            info["candidates_clustering"] = {
+                "method": "kmeans in the embedding space",
+                "groups": k,
+                "expected_topic_rows": round(expected, 1),
+                "kept_as_new_topics": new_count,
+                "rule": (
+                    f"a new topic needs {min_rows}+ texts and a median leave-one-out cosine of at "
+                    f"least the taxonomy's novelty floor ({floor:.3f})"
+                ),
+            }
+    else:
+        info["candidates_clustering"] = f"not clustered: {len(left)} candidates, too few for a new topic"
+    assigned = int(np.isin(labels, taxonomy.topic_ids).sum())
+    reason = (
+        f"taxonomy of run {taxonomy.source_run_id}: {assigned} of {len(labels)} texts joined one of its "
+        f"{len(taxonomy.topics)} topics; {new_count} new topics found among {len(left)} candidates; "
+        f"{int((labels < 0).sum())} fit no topic"
+    )
+    params = {
+        "taxonomy": taxonomy.source_run_id,
+        "assigned_texts": assigned,
+        "assigned_similarity_median": round(float(np.median(best[labels >= 0])), 4) if assigned else None,
+        **info,
+    }
+    n_found = len(np.unique(labels[labels >= 0]))
+    return Clustering(labels=labels, method=config.clusterer, n_topics=n_found, params=params, reason=reason)
+
+
+def finish_taxonomy(
+    taxonomy: Taxonomy,
+    documents: Documents,
+    labels: np.ndarray,
+    topics: Sequence[Topic],
+    *,
+    languages: Sequence[str],
+    phrases: Sequence[Sequence[Sequence[str]]] | None = None,
+) -> tuple[tuple[Topic, ...], tuple[Theme, ...], dict[str, Any]]:
+    """Topics named as in the taxonomy (0-row ones included), its themes, and the manifest entry."""
+    from pipeline.themes import build_themes
+
+    names = taxonomy.names()
+    present = {t.id for t in topics}
+    out = [dataclasses.replace(t, name=names[t.id]) if t.id in names else t for t in topics]
+    for tt in taxonomy.topics:
+        if tt.id not in present:
+            out.append(
+                Topic(id=tt.id, name=tt.name, size=0, share=0.0, keywords=(), examples=(), languages={})
+            )
+    out.sort(key=lambda t: t.id)
+    theme_of = taxonomy.theme_of()
+    theme_names = dict(taxonomy.theme_names())
+    new_theme = max(theme_of.values(), default=-1) + 1
+    new_ids = sorted(t.id for t in out if t.id > taxonomy.max_topic_id)
+    for topic_id in new_ids:
+        theme_of[topic_id] = new_theme
+    if new_ids:
+        theme_names[new_theme] = NEW_THEME_NAME
+    if any(t.id == OUTLIER for t in out):
+        theme_of[OUTLIER] = OUTLIER
+    themes = build_themes(
+        documents, labels, theme_of, topics=out, languages=languages, names=theme_names, phrases=phrases
+    )
+    row_topic = documents.spread(np.asarray(labels, dtype=np.int64), EXCLUDED)
+    summary = taxonomy.summary()
+    summary.update(
+        {
+            "origin": {str(t.id): ORIGIN_TAXONOMY if t.id in names else ORIGIN_NEW for t in out if t.id >= 0},
+            "topics_kept": len(taxonomy.topics),
+            "topics_without_rows": sorted(tt.id for tt in taxonomy.topics if tt.id not in present),
+            "new_topics": new_ids,
+            "rows_in_taxonomy_topics": int(np.isin(row_topic, taxonomy.topic_ids).sum()),
+            "rows_in_new_topics": int((row_topic > taxonomy.max_topic_id).sum()),
+            "rows_before": taxonomy.rows_with_topic,
+            "outlier_rows_before": taxonomy.outlier_rows,
+            "size_before": {str(tt.id): tt.size for tt in taxonomy.topics},
+            "share_before": {str(tt.id): round(tt.share, 6) for tt in taxonomy.topics},
+        }
+    )
+    return tuple(out), themes, summary
