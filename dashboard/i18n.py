@@ -292,6 +292,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "themes.pick": {"en": "Theme", "zh": "大类"},
     "themes.rename_title": {"en": "Rename a theme", "zh": "重命名大类"},
     "themes.renamed": {"en": "Theme renamed and saved.", "zh": "大类已重命名并保存。"},
+    "themes.merge_title": {"en": "Merge themes", "zh": "合并大类"},
+    "themes.merge_pick": {"en": "Themes to merge (two or more)", "zh": "要合并的大类（两个或以上）"},
+    "themes.merge_need_two": {
+        "en": "Choose at least two themes to merge.",
+        "zh": "请至少选择两个大类进行合并。",
+    },
+    "themes.merged": {"en": "Themes merged and saved.", "zh": "大类已合并并保存。"},
     "topics.title": {"en": "Topics", "zh": "主题"},
     "topics.intro": {
         "en": "What customers talk about. Rename topics in the table, merge related ones, and open any topic for detail.",

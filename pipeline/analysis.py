@@ -519,7 +519,8 @@ def apply_edits(result: RunResult, edits: Sequence[Mapping[str, Any]]) -> RunRes
 
     Each edit is ``{"op": "rename", "topic_id": 3, "name": "Delivery"}``,
     ``{"op": "merge", "topic_ids": [2, 5], "name": "Refunds"}`` (``name`` may be empty to keep
-    the generated one) or ``{"op": "rename_theme", "theme_id": 1, "name": "Logistics"}``. An
+    the generated one), ``{"op": "rename_theme", "theme_id": 1, "name": "Logistics"}`` or
+    ``{"op": "merge_themes", "theme_ids": [1, 4], "name": "Logistics"}``. An
     ``{"op": "undo", "target": <id>}`` entry cancels the earlier entry with that ``id`` (see :func:`pipeline.store.append_edit`), so undo is a replay without it.
 
     Raises:
@@ -539,6 +540,11 @@ def apply_edits(result: RunResult, edits: Sequence[Mapping[str, Any]]) -> RunRes
             from pipeline.themes import rename_theme
 
             result = rename_theme(result, int(edit["theme_id"]), str(edit["name"]))
+        elif op == "merge_themes":
+            from pipeline.themes import merge_themes
+
+            ids = [int(i) for i in edit["theme_ids"]]
+            result = merge_themes(result, ids, str(edit.get("name") or "") or None)
         else:
             raise ConfigError(f"Unknown edit operation {op!r}.", code="edit")
     return result

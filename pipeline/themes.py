@@ -193,6 +193,36 @@ def rename_theme(result: RunResult, theme_id: int, name: str) -> RunResult:
     return dataclasses.replace(result, themes=themes)
 
 
+def merge_themes(result: RunResult, theme_ids: Sequence[int], name: str | None = None) -> RunResult:
+    """Merge two or more themes into the smallest of their ids: its topics are all of theirs.
+
+    The merged theme keeps its keywords (the largest theme's when it had none) and takes ``name``
+    when one is given; topics are not changed.
+    """
+    from pipeline.errors import ConfigError
+
+    ids = sorted({int(t) for t in theme_ids if int(t) != OUTLIER})
+    existing = {t.id: t for t in result.themes}
+    missing = [t for t in ids if t not in existing]
+    if len(ids) < 2:
+        raise ConfigError("Choose at least two themes to merge.", code="merge_themes")
+    if missing:
+        raise ConfigError(f"There is no theme {missing[0]} in this run.", code="theme_id")
+    target = ids[0]
+    members = [existing[i] for i in ids]
+    largest = max(members, key=lambda th: (th.size, -th.id))
+    merged = dataclasses.replace(
+        existing[target],
+        name=" ".join(name.split())[:120] if name and name.strip() else existing[target].name,
+        size=sum(th.size for th in members),
+        share=round(sum(th.share for th in members), 6),
+        keywords=existing[target].keywords or largest.keywords,
+        topic_ids=tuple(sorted(t for th in members for t in th.topic_ids)),
+    )
+    themes = tuple(merged if th.id == target else th for th in result.themes if th.id not in ids[1:])
+    return dataclasses.replace(result, themes=themes)
+
+
 def _by_size(theme_of: dict[int, int], labels: np.ndarray) -> dict[int, int]:
     """Renumber themes by size (rows of their topics), 0 the largest; outliers stay -1."""
     counts = dict(zip(*np.unique(labels[labels >= 0], return_counts=True), strict=True))

@@ -111,3 +111,18 @@ def test_the_reason_for_the_topic_count_stays_true_after_merges() -> None:
     assert twice.clustering.n_topics == 2
     assert twice.clustering.reason.endswith("then merged by the analyst to 2 topics")
     assert twice.clustering.reason.count("merged by the analyst") == 1
+
+
+def test_merging_themes_from_the_page_keeps_every_topic_in_one_theme(app, tmp_path: Path) -> None:
+    result = _with_themes()
+    open_result(app, result, tmp_path / "runs" / "run-merge")
+    goto(app, "themes")
+    app.multiselect(key="w_theme_merge_ids").set_value([0, 1])
+    app.text_input(key="w_theme_merge_name").set_value("Everything")
+    app.button(key="w_theme_merge_btn").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    merged = app.session_state[state.RUN].result
+    real = [th for th in merged.themes if th.id >= 0]
+    assert len(real) == 1 and real[0].name == "Everything"
+    assert set(real[0].topic_ids) == {t.id for t in merged.topics if t.id >= 0}
+    assert real[0].size == sum(t.size for t in merged.topics if t.id >= 0)

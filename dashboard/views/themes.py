@@ -19,32 +19,49 @@ def _theme_label(result, theme_id: int) -> str:
 
 
 def _on_rename() -> None:
-    current = state.open_run()
     theme_id = st.session_state.get("w_theme_rename_id")
     name = str(st.session_state.get("w_theme_rename_name") or "").strip()
-    if current is None or theme_id is None or not name:
+    if theme_id is None or not name:
         state.set_notice("warning", t("topics.rename_empty"))
         return
+    if _apply({"op": "rename_theme", "theme_id": int(theme_id), "name": name}, "themes.renamed"):
+        st.session_state["w_theme_rename_name"] = ""
+
+
+def _on_merge() -> None:
+    ids = [int(i) for i in st.session_state.get("w_theme_merge_ids") or []]
+    if len(ids) < 2:
+        state.set_notice("warning", t("themes.merge_need_two"))
+        return
+    name = str(st.session_state.get("w_theme_merge_name") or "").strip()
+    if _apply({"op": "merge_themes", "theme_ids": ids, "name": name}, "themes.merged"):
+        st.session_state["w_theme_merge_ids"] = []
+        st.session_state["w_theme_merge_name"] = ""
+
+
+def _apply(edit: dict, done_key: str) -> bool:
+    current = state.open_run()
+    if current is None:
+        return False
     from pipeline.store import EditConflict
 
-    edit = {"op": "rename_theme", "theme_id": int(theme_id), "name": name}
     try:
         updated, merged = services.edit(current, edit, author=state.analyst())
     except EditConflict as exc:
         state.set_open_run(services.reload(current))
         state.set_notice("error", ui.edit_refused(exc))
-        return
+        return False
     except Exception as exc:
         state.set_notice(
             "error", ui.md_escape(getattr(exc, "user_message", ""), limit=2000) or t("common.unexpected")
         )
-        return
+        return False
     state.set_open_run(updated)
-    st.session_state["w_theme_rename_name"] = ""
-    text = t("themes.renamed")
+    text = t(done_key)
     if merged:
         text += " " + t("edits.merged_with_others", n=merged)
     state.set_notice("success", text)
+    return True
 
 
 def _sunburst(result):
@@ -138,16 +155,27 @@ def render() -> None:
             "keywords": st.column_config.TextColumn(t("topics.col_keywords"), width="large"),
         },
     )
-    with st.container(border=True):
+    real_ids = [i for i in ids if i != OUTLIER]
+    col_rename, col_merge = st.columns(2, gap="large")
+    with col_rename, st.container(border=True):
         st.markdown(f"**{t('themes.rename_title')}**")
         st.selectbox(
-            t("themes.pick"),
-            [i for i in ids if i != OUTLIER],
-            key="w_theme_rename_id",
-            format_func=lambda i: _theme_label(result, i),
+            t("themes.pick"), real_ids, key="w_theme_rename_id", format_func=lambda i: _theme_label(result, i)
         )
         st.text_input(t("topics.new_name"), key="w_theme_rename_name", max_chars=80)
         st.button(t("topics.rename"), on_click=_on_rename, icon=":material/edit:", key="w_theme_rename_btn")
+    with col_merge, st.container(border=True):
+        st.markdown(f"**{t('themes.merge_title')}**")
+        st.multiselect(
+            t("themes.merge_pick"),
+            real_ids,
+            key="w_theme_merge_ids",
+            format_func=lambda i: _theme_label(result, i),
+        )
+        st.text_input(t("topics.merge_name"), key="w_theme_merge_name", max_chars=80)
+        st.button(
+            t("topics.merge"), on_click=_on_merge, icon=":material/call_merge:", key="w_theme_merge_btn"
+        )
 
 
 render()
