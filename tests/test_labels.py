@@ -375,9 +375,10 @@ def test_cli_llm_labeller_names_topics_and_never_writes_credentials(tmp_path: An
             env={**os.environ, "OPENAI_API_KEY": "sk-never-written"},
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert len(server.requests) == 3
     assert server.headers[0]["Authorization"] == "Bearer sk-never-written"
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    # One request per topic, then one per theme (themes are named like topics).
+    assert len(server.requests) == 3 + manifest["n_themes"]
     assert manifest["label_method"] == "openai:tiny-chat"
     assert manifest["config"]["labeller_url"].startswith("http://***@127.0.0.1:")
     topics = json.loads((out / "topics.json").read_text(encoding="utf-8"))["topics"]
@@ -386,6 +387,8 @@ def test_cli_llm_labeller_names_topics_and_never_writes_credentials(tmp_path: An
         "Delivery speed 2",
         "Delivery speed 3",
     }
+    themes = json.loads((out / "topics.json").read_text(encoding="utf-8"))["themes"]
+    assert all(t["name"].startswith("Delivery speed ") for t in themes if t["id"] >= 0)
     for path in out.rglob("*"):
         if path.is_file() and path.suffix in (".json", ".csv", ".html"):
             text = path.read_text(encoding="utf-8", errors="replace")
