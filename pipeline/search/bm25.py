@@ -1,0 +1,52 @@
+"""Lexical retrieval: BM25 over the words of each text (``bm25s``).
+
+Texts are tokenised with :func:`pipeline.tokenize.tokenize_many`, the tokeniser the topic keywords
+use, so Chinese, Japanese and Thai are segmented into words rather than split on spaces.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def tokens(texts: Sequence[str], languages: Sequence[str]) -> list[list[str]]:
+    """The words of each text, flattened over its phrases (stop words dropped)."""
+    from pipeline.tokenize import tokenize_many
+
+    return [[word for phrase in phrases for word in phrase] for phrases in tokenize_many(texts, languages)]
+
+
+@dataclass(frozen=True)
+class Bm25Index:
+    """A BM25 index over a fixed list of texts (positions as in the list)."""
+
+    retriever: Any
+    n: int
+
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every text for the query's words (0 where none matches)."""
+        known = [t for t in query_tokens if t in self.retriever.vocab_dict]
+        if not known or self.n == 0:
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+
+
+def build_bm25(
+    texts: Sequence[str], languages: Sequence[str], *, k1: float = 1.2, b: float = 0.75
+) -> Bm25Index:
+    """Index ``texts`` (one language code per text) for :meth:`Bm25Index.scores`."""
+    import bm25s
+
+    corpus = tokens(texts, languages)
+    retriever = bm25s.BM25(k1=k1, b=b)
+    if corpus:
+        retriever.index(corpus, show_progress=False)
+    logger.debug("bm25: %d texts, %d words", len(corpus), len(getattr(retriever, "vocab_dict", {}) or {}))
+    return Bm25Index(retriever=retriever, n=len(corpus))
