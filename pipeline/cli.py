@@ -96,7 +96,42 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
+    _add_search_parser(sub)
     return parser
+
+
+def _add_search_parser(sub: Any) -> None:
+    search = sub.add_parser("search", help="search a saved run (the folder 'run --out' wrote)")
+    search.add_argument("run_dir", type=Path, help="a run folder written by 'feedback-topics run --out'")
+    search.add_argument("query", nargs="*", help="one or more queries (any language)")
+    search.add_argument("--queries", type=Path, help="a UTF-8 text file with one query per line")
+    search.add_argument("--top", type=int, default=10, help="hits per query (default 10)")
+    search.add_argument("--format", choices=("table", "jsonl", "csv"), default="table")
+    search.add_argument(
+        "--mode",
+        choices=("hybrid", "dense", "lexical", "exact"),
+        default="hybrid",
+        help="hybrid = meaning + words (default), dense = meaning, lexical = words (BM25), "
+        "exact = texts containing the query as a phrase",
+    )
+    search.add_argument(
+        "--topic", type=int, action="append", default=[], help="only this topic id (repeatable)"
+    )
+    search.add_argument(
+        "--theme", type=int, action="append", default=[], help="only this theme id (repeatable)"
+    )
+    search.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="only rows whose input column has this value (repeatable; values of one column are OR-ed)",
+    )
+    search.add_argument(
+        "--no-polarity", action="store_true", help="do not re-rank by the query's sense (praise/complaint)"
+    )
+    search.add_argument("--no-collapse", action="store_true", help="list identical texts separately")
+    search.add_argument("--device", choices=DEVICES, default="auto")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "models":
             return _models()
+        if args.command == "search":
+            return _search(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -214,6 +251,72 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"report.xlsx skipped for {ledger.rows_read:,} rows (over {XLSX_MAX_ROWS:,}); use --xlsx always to write it."
         )
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.errors import ConfigError
+    from pipeline.search import SearchFilters, search_run
+    from pipeline.search.engine import open_search_run, run_model
+
+    queries = [str(q) for q in args.query]
+    if args.queries is not None:
+        try:
+            lines = args.queries.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"Cannot read the queries file {args.queries}: {exc}.", code="queries_file"
+            ) from None
+        queries += [line.strip() for line in lines if line.strip()]
+    if not queries:
+        raise ConfigError("Give a query (or --queries FILE with one query per line).", code="empty_query")
+    columns: dict[str, list[str]] = {}
+    for item in args.where:
+        column, sep, value = str(item).partition("=")
+        if not sep or not column.strip():
+            raise ConfigError(f"--where takes COLUMN=VALUE (got {item!r}).", code="bad_filter")
+        columns.setdefault(column.strip(), []).append(value.strip())
+    filters = SearchFilters(
+        topics=tuple(args.topic),
+        themes=tuple(args.theme),
+        columns={column: tuple(values) for column, values in columns.items()},
+    )
+    result = open_search_run(args.run_dir)
+    name, options = run_model(result)
+    from pipeline.embedders.registry import create_embedder
+
+    embedder = create_embedder(name, device=args.device, **options)
+    hits = search_run(
+        result,
+        queries,
+        embedder=embedder,
+        top=args.top,
+        mode=args.mode,
+        filters=filters,
+        polarity=not args.no_polarity,
+        collapse_same=not args.no_collapse,
+        run_dir=args.run_dir,
+    )
+    out = ["query", "rank", "row", "text", "score", "similarity", "count", "topic_id", "topic_name"]
+    out += ["theme_id", "theme_name", "polarity"]
+    if args.format == "jsonl":
+        for record in hits[out].to_dict(orient="records"):
+            print(json.dumps(record, ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(hits[out].to_csv(index=False))
+    else:
+        for query in dict.fromkeys(queries):
+            block = hits[hits["query"] == query.strip()]
+            print(f"{query}  ({len(block)} hits, {args.mode})")
+            for hit in block.itertuples():
+                text = " ".join(str(hit.text).split())
+                text = text if len(text) <= 100 else text[:99] + "…"
+                count = f" x{hit.count}" if hit.count > 1 else ""
+                print(
+                    f"  {hit.rank:3d}. {hit.score:6.3f}  row {hit.row:<6d} [{hit.topic_name}]{count}  {text}"
+                )
     return 0
 
 

@@ -347,9 +347,12 @@ def test_search_ranks_by_similarity(app, workspace: Path, monkeypatch: pytest.Mo
     goto(app, "search")
     _no_errors(app)
     app.text_input(key="w_query").set_value("refund")
+    app.selectbox(key="w_search_mode").set_value("dense")
+    app.checkbox(key="w_search_polarity").uncheck()
     app.button[0].click().run()
     _no_errors(app)
     hits = app.dataframe[0].value
+    assert set(hits["count"]) >= {1}
     assert int(hits.iloc[0]["row"]) == int(result.documents.unique_rows[target])
     assert hits.iloc[0]["similarity"] == pytest.approx(1.0, abs=1e-5)
     assert list(hits["similarity"]) == sorted(hits["similarity"], reverse=True)

@@ -44,6 +44,8 @@ def build_bm25(
     """Index ``texts`` (one language code per text) for :meth:`Bm25Index.scores`."""
     import bm25s
 
+    # bm25s sets its own logger to DEBUG, which would print past the CLI's WARNING level
+    logging.getLogger("bm25s").setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
     corpus = tokens(texts, languages)
     retriever = bm25s.BM25(k1=k1, b=b)
     if corpus:

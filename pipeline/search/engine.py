@@ -327,6 +327,13 @@ def group_counts(corpus: SearchCorpus, rows: np.ndarray | None = None) -> np.nda
     return np.bincount(corpus.groups[entry[keep]], minlength=int(corpus.groups.max(initial=-1)) + 1)
 
 
+def entry_counts(corpus: SearchCorpus, rows: np.ndarray | None = None) -> np.ndarray:
+    """Rows per entry (an entry's exact duplicates included), only ``rows`` when given."""
+    entry = corpus.row_entry
+    keep = entry >= 0 if rows is None else (entry >= 0) & rows
+    return np.bincount(entry[keep], minlength=len(corpus))
+
+
 # ----------------------------------------------------------------------------------------- entry point
 def search_run(
     result: RunResult,
@@ -378,6 +385,7 @@ def search_run(
         allowed = np.zeros(len(corpus), dtype=bool)
         allowed[corpus.row_entry[rows & (corpus.row_entry >= 0)]] = True
     counts = group_counts(corpus, rows)
+    entry_rows = entry_counts(corpus, rows)
     qvecs = embed_query(
         cleaned, embedder=embedder, dim=corpus.vectors.shape[1], model=result.embeddings.model
     )
@@ -390,17 +398,19 @@ def search_run(
         ranked = rank(corpus, query, qvec, mode=mode, allowed=allowed, depth=depth)
         signs = np.zeros(len(ranked.entries), dtype=np.int64)
         if polarity and mode != "exact" and len(ranked.entries):
-            ranked, signs = polarity_rerank(corpus, query, qvec, ranked, embedder=embedder)
+            try:
+                ranked, signs = polarity_rerank(corpus, query, qvec, ranked, embedder=embedder)
+            except Exception:  # a model that cannot embed the anchors: rank without polarity
+                logger.warning("polarity re-rank unavailable with this model; skipped", exc_info=True)
+                polarity = False
         sign_of = dict(zip(ranked.entries.tolist(), signs.tolist(), strict=True))
-        per_group = counts if collapse_same else np.ones_like(counts)
-        hits = (
-            collapse(corpus, ranked, counts=per_group, top=top)
-            if collapse_same
-            else [
-                (int(e), float(s), float(m), 1)
+        if collapse_same:
+            hits = collapse(corpus, ranked, counts=counts, top=top)
+        else:
+            hits = [
+                (int(e), float(s), float(m), int(entry_rows[e]))
                 for e, s, m in list(zip(ranked.entries, ranked.scores, ranked.similarity, strict=True))[:top]
             ]
-        )
         for position, (entry, score, sim, count) in enumerate(hits, start=1):
             topic = int(corpus.topics[entry])
             theme = theme_of.get(topic)
@@ -423,3 +433,56 @@ def search_run(
     frame = pd.DataFrame(records, columns=list(COLUMNS))
     frame["topic"] = frame["topic_name"]
     return frame
+
+
+# ---------------------------------------------------------------------------------------- saved runs
+def open_search_run(run_dir: Path) -> RunResult:
+    """A saved run with its edit log applied, as the dashboard shows it.
+
+    Raises:
+        ConfigError: ``run_dir`` is not a run folder (``not_a_run``).
+        RunStoreError: The folder is a run but damaged.
+    """
+    from pipeline.analysis import apply_edits
+    from pipeline.store import load_edits, open_run
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file() or not (run_dir / "data").is_dir():
+        raise ConfigError(
+            f"{run_dir} is not a saved run (no run.json and data/ inside); give the folder that "
+            "'feedback-topics run FILE --out DIR' wrote.",
+            code="not_a_run",
+        )
+    result = open_run(run_dir)
+    try:
+        edits = [e for e in load_edits(run_dir) if isinstance(e, dict)]
+    except (OSError, ValueError, TypeError):
+        logger.warning("ignoring unreadable edit log in %s", run_dir)
+        edits = []
+    return apply_edits(result, edits) if edits else result
+
+
+def run_model(result: RunResult) -> tuple[str, dict[str, Any]]:
+    """The registry name (and options) of the model a run was embedded with.
+
+    Raises:
+        EmbedError: That model is not available here (``model_missing``).
+    """
+    from pipeline.embedders.registry import EMBEDDERS
+    from pipeline.errors import EmbedError
+
+    manifest = result.manifest
+    config = manifest.get("config") or {}
+    for candidate in (
+        manifest.get("model_name"),
+        manifest.get("model"),
+        config.get("model"),
+        result.embeddings.model,
+    ):
+        if isinstance(candidate, str) and candidate in EMBEDDERS and candidate != "auto":
+            return candidate, dict(config.get("model_options") or {})
+    raise EmbedError(
+        f"This run was embedded with {result.embeddings.model!r}, which is not available here, "
+        "so it cannot be searched. Re-run the analysis with an installed model.",
+        code="model_missing",
+    )
