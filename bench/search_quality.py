@@ -254,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--models", nargs="+", default=["use-multilingual"])
     parser.add_argument("--index", action="store_true", help="also measure the vector index")
-    parser.add_argument("--index-rows", type=int, default=150_000)
+    parser.add_argument(
+        "--index-only", action="store_true", help="only the index (keeps --json's quality figures)"
+    )
+    parser.add_argument("--index-rows", type=int, default=120_000)
     parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     cache = EmbeddingCache(default_cache_dir())
@@ -272,16 +275,23 @@ def main(argv: list[str] | None = None) -> int:
         },
         "models": {},
     }
-    for name in args.models:
+    if args.index_only and args.json.is_file():  # keep the quality figures already measured
+        report["models"] = json.loads(args.json.read_text(encoding="utf-8")).get("models", {})
+    for name in [] if args.index_only else args.models:
         report["models"][name] = bench_model(name, cache)
         print(json.dumps({name: report["models"][name]}, ensure_ascii=False, indent=1), flush=True)
-    if args.index:
+        write(args.json, report)
+    if args.index or args.index_only:
         report["index"] = bench_index(cache, args.index_rows)
         print(json.dumps(report["index"], indent=1), flush=True)
-    report["meta"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write(args.json, report)
     return 0
+
+
+def write(path: Path, report: dict[str, Any]) -> None:
+    report["meta"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list the embedding models")
     _add_search_parser(sub)
+    _add_similar_parser(sub)
     return parser
+
+
+def _add_similar_parser(sub: Any) -> None:
+    similar = sub.add_parser("similar", help="score text pairs: same meaning or not")
+    similar.add_argument(
+        "pairs", type=Path, help="CSV/XLSX/... with columns text, text_pair (optional label, split)"
+    )
+    similar.add_argument("--out", type=Path, required=True, help="where to write the scores (CSV)")
+    similar.add_argument(
+        "--model", default="use-multilingual", help="embedding model (default use-multilingual)"
+    )
+    similar.add_argument("--model-path", help="local folder or hub id of the model (qwen3)")
+    similar.add_argument("--device", choices=DEVICES, default="auto")
+    similar.add_argument("--threshold", type=float, help="score at which a pair counts as the same")
+    similar.add_argument(
+        "--calibration",
+        type=Path,
+        help="calibration JSON: read when the file has no labels; written when it has "
+        "(default: calibration.json next to --out)",
+    )
 
 
 def _add_search_parser(sub: Any) -> None:
@@ -146,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _models()
         if args.command == "search":
             return _search(args)
+        if args.command == "similar":
+            return _similar(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -317,6 +340,53 @@ def _search(args: argparse.Namespace) -> int:
                 print(
                     f"  {hit.rank:3d}. {hit.score:6.3f}  row {hit.row:<6d} [{hit.topic_name}]{count}  {text}"
                 )
+    return 0
+
+
+def _similar(args: argparse.Namespace) -> int:
+    from pipeline.embedders.registry import create_embedder
+    from pipeline.errors import ConfigError, LoadError
+    from pipeline.export import to_csv_bytes
+    from pipeline.load import load_table
+    from pipeline.similar import CALIBRATION_FILE, load_calibration, pair_columns, save_calibration, similar
+
+    path: Path = args.pairs
+    if not path.is_file():
+        raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
+    if args.model == "auto":
+        raise ConfigError("Name the model for 'similar' (e.g. --model use-multilingual).", code="model")
+    frame = load_table(path.read_bytes(), filename=path.name).frame
+    pair_columns(frame)  # a wrong file fails before the model loads
+    calibration_path: Path = args.calibration or args.out.parent / CALIBRATION_FILE
+    given = load_calibration(args.calibration) if args.calibration and args.calibration.is_file() else None
+    options = {"model": args.model_path} if args.model_path else {}
+    embedder = create_embedder(args.model, device=args.device, **options)
+    result = similar(
+        frame,
+        embedder=embedder,
+        model=args.model,
+        threshold=args.threshold,
+        calibration=given,
+        source=path.name,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(to_csv_bytes(result.frame))
+    n_same = int(result.frame["same"].fillna(0).sum())
+    print(
+        f"{len(result.frame)} pairs scored, {n_same} the same at threshold {result.threshold:.4f} "
+        f"({result.threshold_source}); written to {args.out}"
+    )
+    if result.n_empty:
+        print(f"  {result.n_empty} pairs with an empty text have no score.")
+    if result.calibration is not None:
+        save_calibration(result.calibration, calibration_path)
+        print(f"  calibration (macro-F1 {result.calibration.train_macro_f1:.3f}) saved to {calibration_path}")
+    if result.evaluation is not None:
+        e = result.evaluation
+        print(
+            f"  held-out pairs: {e.n}, accuracy {e.accuracy:.3f}, macro-F1 {e.macro_f1:.3f}, "
+            f"paraphrase F1 {e.paraphrase_f1:.3f}"
+        )
     return 0
 
 
