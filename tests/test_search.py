@@ -346,3 +346,20 @@ def test_cli_search_not_a_run_message(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "is not a saved run" in err and "Traceback" not in err
     assert main(["search", str(tmp_path)]) == 2
     assert "Give a query" in capsys.readouterr().err
+
+
+def test_bm25_index_is_saved_and_reused_for_large_corpora(tmp_path: Path) -> None:
+    from pipeline.search.bm25 import BM25_DIR, load_or_build_bm25
+
+    texts = [f"refund number {i} not received" if i % 3 == 0 else f"parcel {i} late" for i in range(60)]
+    languages = ["en"] * len(texts)
+    built = load_or_build_bm25(texts, languages, folder=tmp_path, save_min=10)
+    stamp = tmp_path / BM25_DIR / "stamp.json"
+    assert stamp.is_file()
+    saved_at = stamp.stat().st_mtime_ns
+    reused = load_or_build_bm25(texts, languages, folder=tmp_path, save_min=10)
+    assert stamp.stat().st_mtime_ns == saved_at
+    np.testing.assert_allclose(reused.scores(["refund"]), built.scores(["refund"]))
+    assert (built.scores(["refund"])[::3] > 0).all() and built.scores(["refund"])[1] == 0
+    load_or_build_bm25([*texts[:-1], "other"], languages, folder=tmp_path, save_min=10)
+    assert stamp.stat().st_mtime_ns != saved_at, "other texts: rebuilt"

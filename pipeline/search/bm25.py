@@ -6,9 +6,11 @@ use, so Chinese, Japanese and Thai are segmented into words rather than split on
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,3 +54,48 @@ def build_bm25(
         retriever.index(corpus, show_progress=False)
     logger.debug("bm25: %d texts, %d words", len(corpus), len(getattr(retriever, "vocab_dict", {}) or {}))
     return Bm25Index(retriever=retriever, n=len(corpus))
+
+
+BM25_DIR = "search_bm25"
+SAVE_MIN = 20_000
+"""Corpora of at least this many texts keep their BM25 index in the run folder (tokenising a
+large run takes a while; a small one is re-indexed in well under a second)."""
+
+
+def texts_fingerprint(texts: Sequence[str], languages: Sequence[str]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for text, language in zip(texts, languages, strict=True):
+        digest.update(f"{language}\0{text}\1".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:24]
+
+
+def load_or_build_bm25(
+    texts: Sequence[str], languages: Sequence[str], *, folder: Path | None, save_min: int = SAVE_MIN
+) -> Bm25Index:
+    """:func:`build_bm25`, read from / saved to ``folder/search_bm25`` for large corpora."""
+    if folder is None or len(texts) < save_min:
+        return build_bm25(texts, languages)
+    import bm25s
+
+    target = folder / BM25_DIR
+    stamp = {"fingerprint": texts_fingerprint(texts, languages), "n": len(texts)}
+    stamp_file = target / "stamp.json"
+    if stamp_file.is_file():
+        try:
+            if json.loads(stamp_file.read_text(encoding="utf-8")) == stamp:
+                logging.getLogger("bm25s").setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+                retriever = bm25s.BM25.load(str(target), show_progress=False)
+                logger.info("bm25 index reused from %s", target)
+                return Bm25Index(retriever=retriever, n=len(texts))
+        except (OSError, ValueError, KeyError):
+            logger.warning("bm25 index in %s unreadable; rebuilding it", target, exc_info=True)
+    index = build_bm25(texts, languages)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        index.retriever.save(str(target), show_progress=False)
+        stamp_file.write_text(json.dumps(stamp), encoding="utf-8")
+    except OSError:
+        logger.warning("could not save the bm25 index in %s", target, exc_info=True)
+    return index

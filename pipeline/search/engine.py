@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import ConfigError, DataError
-from pipeline.search.bm25 import Bm25Index, build_bm25, tokens
+from pipeline.search.bm25 import Bm25Index, load_or_build_bm25, tokens
 from pipeline.search.dense import embed_query, run_texts, top_k
 from pipeline.search.hybrid import LEXICAL_WEIGHT, convex, rrf
 from pipeline.search.index import EXACT_MAX, VectorIndex, vector_index
@@ -136,7 +136,7 @@ class SearchCorpus:
 
     @cached_property
     def bm25(self) -> Bm25Index:
-        return build_bm25(self.texts, self.languages)
+        return load_or_build_bm25(self.texts, self.languages, folder=self.index_folder)
 
     @cached_property
     def index(self) -> VectorIndex:
@@ -173,7 +173,7 @@ def run_corpus(result: RunResult, *, run_dir: Path | None = None) -> SearchCorpu
     row_entry = np.where(source >= 0, position[np.maximum(source, 0)], -1)
     corpus = SearchCorpus(
         texts=tuple(result.documents.texts[r] for r in unique),
-        display=tuple(str(shown.iloc[r]) for r in unique),
+        display=tuple(shown.to_numpy(dtype=object)[unique].astype(str).tolist()),
         languages=tuple(languages[r] or "und" for r in unique),
         vectors=vectors,
         rows=unique.astype(np.int64),
