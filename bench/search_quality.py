@@ -188,7 +188,7 @@ def bench_model(name: str, cache: EmbeddingCache) -> dict[str, Any]:
     return out
 
 
-def bench_index(cache: EmbeddingCache, n_target: int) -> dict[str, Any]:
+def bench_index(cache: EmbeddingCache, n_target: int, backends: list[str]) -> dict[str, Any]:
     """Recall@10 and query time of HNSW (usearch, FAISS) against the exact scan on real vectors."""
     embedder = create_embedder("use-multilingual", device="cpu")
     parts = [
@@ -217,34 +217,61 @@ def bench_index(cache: EmbeddingCache, n_target: int) -> dict[str, Any]:
     def recall(found: np.ndarray) -> float:
         return float(np.mean([len(set(f) & set(e)) / TOP for f, e in zip(found, exact, strict=True)]))
 
-    from pipeline.search.index import HNSW_PARAMS, _build_graph
-
-    t = time.perf_counter()
-    graph = _build_graph(vectors)
-    build = time.perf_counter() - t
-    t = time.perf_counter()
-    found = np.array([np.asarray(graph.search(q, TOP).keys) for q in queries])
-    results["usearch_hnsw"] = {
-        "build_s": round(build, 1), "ms_per_query": round((time.perf_counter() - t) / len(queries) * 1000, 2),
-        "recall@10": round(recall(found), 4), "params": HNSW_PARAMS,
-    }  # fmt: skip
-    try:
-        import faiss
-
+    def timed(build, search) -> dict[str, Any]:
         t = time.perf_counter()
-        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 128
-        index.add(vectors)
-        build = time.perf_counter() - t
-        index.hnsw.efSearch = 256
+        index = build()
+        built = time.perf_counter() - t
         t = time.perf_counter()
-        found = np.vstack([index.search(q[None, :], TOP)[1] for q in queries])
+        found = np.vstack([np.asarray(search(index, q)).reshape(1, -1)[:, :TOP] for q in queries])
+        ms = (time.perf_counter() - t) / len(queries) * 1000
+        return {
+            "build_s": round(built, 1),
+            "ms_per_query": round(ms, 2),
+            "recall@10": round(recall(found), 4),
+        }
+
+    if "usearch_hnsw" in backends:
+        from usearch.index import Index
+
+        params = {"connectivity": 16, "expansion_add": 128, "expansion_search": 256}
+
+        def build_usearch() -> Any:
+            graph = Index(ndim=vectors.shape[1], metric="cos", dtype="f16", **params)
+            graph.add(np.arange(len(vectors), dtype=np.uint64), vectors, threads=0)
+            return graph
+
+        results["usearch_hnsw"] = {
+            **timed(build_usearch, lambda g, q: g.search(q, TOP).keys),
+            "params": params,
+        }
+    import faiss
+
+    if "faiss_hnsw" in backends:
+
+        def build_hnsw() -> Any:
+            index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 128
+            index.add(vectors)
+            index.hnsw.efSearch = 256
+            return index
+
         results["faiss_hnsw"] = {
-            "build_s": round(build, 1), "ms_per_query": round((time.perf_counter() - t) / len(queries) * 1000, 2),
-            "recall@10": round(recall(found), 4), "params": {"M": 32, "efConstruction": 128, "efSearch": 256},
-        }  # fmt: skip
-    except ImportError:
-        results["faiss_hnsw"] = "faiss not installed"
+            **timed(build_hnsw, lambda i, q: i.search(q[None, :], TOP)[1]),
+            "params": {"M": 32, "efConstruction": 128, "efSearch": 256},
+        }
+    if "faiss_ivf" in backends:
+        from pipeline.search.index import build_ivf, ivf_lists
+
+        for nprobe in (16, 32):
+
+            def search_ivf(index: Any, q: np.ndarray, nprobe: int = nprobe) -> np.ndarray:
+                index.nprobe = nprobe
+                return index.search(q[None, :], TOP)[1]
+
+            results[f"faiss_ivf_nprobe{nprobe}"] = {
+                **timed(lambda: build_ivf(vectors), search_ivf),
+                "params": {"nlist": ivf_lists(len(vectors)), "nprobe": nprobe},
+            }
     return results
 
 
@@ -258,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         "--index-only", action="store_true", help="only the index (keeps --json's quality figures)"
     )
     parser.add_argument("--index-rows", type=int, default=120_000)
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=["usearch_hnsw", "faiss_hnsw", "faiss_ivf"],
+        help="indexes to measure",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     cache = EmbeddingCache(default_cache_dir())
@@ -282,7 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({name: report["models"][name]}, ensure_ascii=False, indent=1), flush=True)
         write(args.json, report)
     if args.index or args.index_only:
-        report["index"] = bench_index(cache, args.index_rows)
+        before = (
+            json.loads(args.json.read_text(encoding="utf-8")).get("index", {}) if args.json.is_file() else {}
+        )
+        measured = bench_index(cache, args.index_rows, args.backends)
+        keep = before if before.get("n") == measured["n"] else {}
+        report["index"] = {**keep, **measured}
         print(json.dumps(report["index"], indent=1), flush=True)
         write(args.json, report)
     return 0

@@ -3,7 +3,8 @@
 ``feedback-topics run FILE --out DIR`` runs exactly what the dashboard runs and writes
 ``assignments.csv``, ``topics.csv``, ``report.html``, ``run.json`` (plus ``report.xlsx`` and
 ``topics.json``, and the run's data so the dashboard can reopen it). ``feedback-topics models``
-lists the embedding models. Problems an analyst can fix exit with status 2 and one line that says
+lists the embedding models; ``feedback-topics search RUN_DIR QUERY`` searches a saved run and
+``feedback-topics similar PAIRS --out SCORES.csv`` scores text pairs. Problems an analyst can fix exit with status 2 and one line that says
 what to do; nothing prints a traceback unless ``--debug`` is given.
 """
 
