@@ -71,6 +71,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dense+polarity(rrf)": {"mode": "dense", "polarity": "rrf"},
     "hybrid+polarity(demote)": {"mode": "hybrid", "polarity": "demote"},
     "hybrid+polarity(rrf)": {"mode": "hybrid", "polarity": "rrf"},
+    "hybrid+polarity(demote, query margin 0.015)": {
+        "mode": "hybrid",
+        "polarity": "demote",
+        "query_margin": 0.015,
+    },
+    "hybrid+polarity(demote, query margin 0)": {"mode": "hybrid", "polarity": "demote", "query_margin": 0.0},
 }
 
 
@@ -102,8 +108,9 @@ def hits_for(
     options = {k: variant[k] for k in ("fusion", "lexical_weight") if k in variant}
     ranked = rank(corpus, query, qvec, mode=variant["mode"], allowed=allowed, **options)
     if variant["polarity"] != "none":
+        margin = variant.get("query_margin", pol.QUERY_MARGIN)
         ranked, _ = pol.polarity_rerank(
-            corpus, query, qvec, ranked, embedder=embedder, method=variant["polarity"]
+            corpus, query, qvec, ranked, embedder=embedder, method=variant["polarity"], query_margin=margin
         )
     counts = np.ones(int(corpus.groups.max()) + 1, dtype=np.int64)
     return [entry for entry, *_ in collapse(corpus, ranked, counts=counts, top=TOP)]
@@ -308,8 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         },
         "models": {},
     }
-    if args.index_only and args.json.is_file():  # keep the quality figures already measured
-        report["models"] = json.loads(args.json.read_text(encoding="utf-8")).get("models", {})
+    if args.json.is_file():  # keep the figures this invocation does not re-measure
+        earlier = json.loads(args.json.read_text(encoding="utf-8"))
+        if args.index_only:
+            report["models"] = earlier.get("models", {})
+        elif not args.index and "index" in earlier:
+            report["index"] = earlier["index"]
     for name in [] if args.index_only else args.models:
         report["models"][name] = bench_model(name, cache)
         print(json.dumps({name: report["models"][name]}, ensure_ascii=False, indent=1), flush=True)

@@ -32,7 +32,10 @@ NEGATIVE_ANCHORS: tuple[str, ...] = (
     "ужасно", "çok kötü",
 )  # fmt: skip
 QUERY_MARGIN = 0.03
-"""A query's polarity counts only when its projection is at least this far from neutral."""
+"""A query's polarity counts only when its projection is at least this far from neutral.
+
+bench/search_quality.py, hybrid + demote: margin 0.03 banking77 p@10 0.774, waimai polarity 0.840;
+0.015: 0.770 / 0.857; 0: 0.746 / 0.866. 0.03 leaves queries without a clear sense alone."""
 DOC_MARGIN = 0.0
 """A candidate is of the opposite polarity when its agreement is below ``-DOC_MARGIN``."""
 METHOD = "demote"
