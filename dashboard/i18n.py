@@ -405,8 +405,9 @@ STRINGS: dict[str, dict[str, str]] = {
     # ---------------------------------------------------------------- search page
     "search.title": {"en": "Search feedback", "zh": "搜索反馈"},
     "search.intro": {
-        "en": "Describe what you are looking for in any language; results are ranked by meaning, not exact words.",
-        "zh": "用任意语言描述要找的内容，结果按语义而非字面匹配排序。",
+        "en": "Describe what you are looking for in any language; results are ranked by meaning and words "
+        "(or pick Exact phrase), identical texts shown once with a count.",
+        "zh": "用任意语言描述要找的内容，结果按语义和词语排序（或选择精确短语），相同文本只显示一次并计数。",
     },
     "search.query": {"en": "What are you looking for?", "zh": "要查找什么？"},
     "search.placeholder": {
@@ -422,6 +423,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "最相似的 {n} 条文本（模型：{model}）",
     },
     "search.similarity": {"en": "Similarity", "zh": "相似度"},
+    "search.mode": {"en": "Match", "zh": "匹配方式"},
+    "search.mode_hybrid": {"en": "Meaning + words", "zh": "语义 + 词语"},
+    "search.mode_dense": {"en": "Meaning", "zh": "语义"},
+    "search.mode_lexical": {"en": "Words", "zh": "词语"},
+    "search.mode_exact": {"en": "Exact phrase", "zh": "精确短语"},
+    "search.filters": {"en": "Filters and options", "zh": "筛选与选项"},
+    "search.theme": {"en": "Theme", "zh": "主题组"},
+    "search.polarity": {
+        "en": "Match the query's sense (a complaint finds complaints, praise finds praise)",
+        "zh": "匹配查询的倾向（投诉找投诉，好评找好评）",
+    },
+    "search.collapse": {"en": "Show identical texts once, with a count", "zh": "相同文本只显示一次并计数"},
+    "search.count": {"en": "Texts", "zh": "条数"},
+    "search.count_help": {"en": "Rows that say exactly this", "zh": "内容完全相同的行数"},
     # ---------------------------------------------------------------- trends page
     "trends.title": {"en": "Trends", "zh": "趋势"},
     "trends.intro": {

@@ -165,25 +165,9 @@ def explain_auto(languages: dict[str, int] | None) -> tuple[str, str]:
 
 def run_embedder(result: RunResult) -> tuple[str, dict[str, Any]]:
     """The registry name (and options) of the model a run was embedded with, for search."""
-    from pipeline.embedders.registry import EMBEDDERS
+    from pipeline.search.engine import run_model
 
-    manifest = result.manifest
-    config = manifest.get("config") or {}
-    for candidate in (
-        manifest.get("model_name"),
-        manifest.get("model"),
-        config.get("model"),
-        result.embeddings.model,
-    ):
-        if isinstance(candidate, str) and candidate in EMBEDDERS and candidate != "auto":
-            return candidate, dict(config.get("model_options") or {})
-    from pipeline.errors import EmbedError
-
-    raise EmbedError(
-        f"This run was embedded with {result.embeddings.model!r}, which is not available here, "
-        "so it cannot be searched. Re-run the analysis with an installed model.",
-        code="model_missing",
-    )
+    return run_model(result)
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)

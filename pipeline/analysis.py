@@ -8,7 +8,7 @@ no Streamlit, no I/O, no model loading. The dashboard only renders what these re
 * :func:`map_points`, :func:`sample_points`, :func:`rows_in_selection`, :func:`topic_mix`,
   :func:`topic_centres`: the 2-D map and its box/lasso selection (exact on every row, even
   when only a sample of the points is drawn).
-* :func:`search`: semantic search with the run's own embedder.
+* :func:`search`: semantic search with the run's own embedder (now :mod:`pipeline.search`).
 * :func:`topic_trends`, :func:`growing_topics`: topic volume over time.
 * :func:`apply_edits`: replay an analyst's rename/merge edit log onto a run.
 """
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import ConfigError, DataError
+from pipeline.search.dense import search as search  # re-export: moved to pipeline.search
 from pipeline.types import EXCLUDED, OUTLIER, RunResult
 
 logger = logging.getLogger(__name__)
@@ -331,57 +332,7 @@ def topic_centres(result: RunResult) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------- search
-def search(result: RunResult, query: str, *, embedder: Any, top_k: int = 20) -> pd.DataFrame:
-    """The feedback most similar to a free-text query, with the run's own model.
-
-    Args:
-        result: The run (its ``embeddings.vectors`` are searched).
-        query: Text in any language; embedded with the model's query prompt.
-        embedder: The embedder that produced the run's vectors (same model, same dimension).
-        top_k: How many results to return.
-
-    Returns:
-        Columns ``rank``, ``similarity``, ``row``, ``topic_id``, ``topic``, ``text``, best first.
-        Duplicate rows are represented by their first occurrence.
-
-    Raises:
-        ConfigError: When the query is empty or the embedder does not match the run.
-    """
-    query = query.strip()
-    if not query:
-        raise ConfigError("Type something to search for.", code="empty_query")
-    vectors = np.asarray(result.embeddings.vectors, dtype=np.float32)
-    if vectors.size == 0:
-        raise DataError("This run has no stored embeddings to search.", code="no_embeddings")
-    q = np.asarray(embedder.embed([query], kind="query"), dtype=np.float32).reshape(1, -1)
-    if q.shape[1] != vectors.shape[1]:
-        raise ConfigError(
-            f"The search model gives {q.shape[1]}-dimensional vectors but this run was embedded "
-            f"with {vectors.shape[1]} dimensions; search with the run's model ({result.embeddings.model}).",
-            code="dim_mismatch",
-        )
-    norm = float(np.linalg.norm(q))
-    if norm > 0:
-        q = q / norm
-    scores = vectors @ q[0]
-    k = min(top_k, len(scores))
-    best = np.argpartition(-scores, k - 1)[:k]
-    best = best[np.argsort(-scores[best], kind="stable")]
-    unique_rows = result.documents.unique_rows
-    labels = result.clustering.labels
-    names = result.topic_names()
-    texts = _texts(result)
-    rows = unique_rows[best]
-    return pd.DataFrame(
-        {
-            "rank": np.arange(1, k + 1),
-            "similarity": scores[best].astype(float),
-            "row": rows,
-            "topic_id": labels[best].astype(int),
-            "topic": [names.get(int(t), str(t)) for t in labels[best]],
-            "text": [texts.iloc[r] for r in rows],
-        }
-    )
+# search() moved to pipeline.search.dense (re-exported above for one release).
 
 
 # ------------------------------------------------------------------------------------------- trends

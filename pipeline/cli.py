@@ -3,7 +3,8 @@
 ``feedback-topics run FILE --out DIR`` runs exactly what the dashboard runs and writes
 ``assignments.csv``, ``topics.csv``, ``report.html``, ``run.json`` (plus ``report.xlsx`` and
 ``topics.json``, and the run's data so the dashboard can reopen it). ``feedback-topics models``
-lists the embedding models. Problems an analyst can fix exit with status 2 and one line that says
+lists the embedding models; ``feedback-topics search RUN_DIR QUERY`` searches a saved run and
+``feedback-topics similar PAIRS --out SCORES.csv`` scores text pairs. Problems an analyst can fix exit with status 2 and one line that says
 what to do; nothing prints a traceback unless ``--debug`` is given.
 """
 
@@ -137,7 +138,63 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.compare_cli import add_parser as add_compare
 
     add_compare(sub)
+    _add_search_parser(sub)
+    _add_similar_parser(sub)
     return parser
+
+
+def _add_similar_parser(sub: Any) -> None:
+    similar = sub.add_parser("similar", help="score text pairs: same meaning or not")
+    similar.add_argument(
+        "pairs", type=Path, help="CSV/XLSX/... with columns text, text_pair (optional label, split)"
+    )
+    similar.add_argument("--out", type=Path, required=True, help="where to write the scores (CSV)")
+    similar.add_argument(
+        "--model", default="use-multilingual", help="embedding model (default use-multilingual)"
+    )
+    similar.add_argument("--model-path", help="local folder or hub id of the model (qwen3)")
+    similar.add_argument("--device", choices=DEVICES, default="auto")
+    similar.add_argument("--threshold", type=float, help="score at which a pair counts as the same")
+    similar.add_argument(
+        "--calibration",
+        type=Path,
+        help="calibration JSON: read when the file has no labels; written when it has "
+        "(default: calibration.json next to --out)",
+    )
+
+
+def _add_search_parser(sub: Any) -> None:
+    search = sub.add_parser("search", help="search a saved run (the folder 'run --out' wrote)")
+    search.add_argument("run_dir", type=Path, help="a run folder written by 'feedback-topics run --out'")
+    search.add_argument("query", nargs="*", help="one or more queries (any language)")
+    search.add_argument("--queries", type=Path, help="a UTF-8 text file with one query per line")
+    search.add_argument("--top", type=int, default=10, help="hits per query (default 10)")
+    search.add_argument("--format", choices=("table", "jsonl", "csv"), default="table")
+    search.add_argument(
+        "--mode",
+        choices=("hybrid", "dense", "lexical", "exact"),
+        default="hybrid",
+        help="hybrid = meaning + words (default), dense = meaning, lexical = words (BM25), "
+        "exact = texts containing the query as a phrase",
+    )
+    search.add_argument(
+        "--topic", type=int, action="append", default=[], help="only this topic id (repeatable)"
+    )
+    search.add_argument(
+        "--theme", type=int, action="append", default=[], help="only this theme id (repeatable)"
+    )
+    search.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="only rows whose input column has this value (repeatable; values of one column are OR-ed)",
+    )
+    search.add_argument(
+        "--no-polarity", action="store_true", help="do not re-rank by the query's sense (praise/complaint)"
+    )
+    search.add_argument("--no-collapse", action="store_true", help="list identical texts separately")
+    search.add_argument("--device", choices=DEVICES, default="auto")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pipeline.compare_cli import main as compare_main
 
             return compare_main(args)
+        if args.command == "search":
+            return _search(args)
+        if args.command == "similar":
+            return _similar(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -332,6 +393,119 @@ def _run(args: argparse.Namespace) -> int:
     if args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
         print(
             f"report.xlsx skipped for {ledger.rows_read:,} rows (over {XLSX_MAX_ROWS:,}); use --xlsx always to write it."
+        )
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.errors import ConfigError
+    from pipeline.search import SearchFilters, search_run
+    from pipeline.search.engine import open_search_run, run_model
+
+    queries = [str(q) for q in args.query]
+    if args.queries is not None:
+        try:
+            lines = args.queries.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"Cannot read the queries file {args.queries}: {exc}.", code="queries_file"
+            ) from None
+        queries += [line.strip() for line in lines if line.strip()]
+    if not queries:
+        raise ConfigError("Give a query (or --queries FILE with one query per line).", code="empty_query")
+    columns: dict[str, list[str]] = {}
+    for item in args.where:
+        column, sep, value = str(item).partition("=")
+        if not sep or not column.strip():
+            raise ConfigError(f"--where takes COLUMN=VALUE (got {item!r}).", code="bad_filter")
+        columns.setdefault(column.strip(), []).append(value.strip())
+    filters = SearchFilters(
+        topics=tuple(args.topic),
+        themes=tuple(args.theme),
+        columns={column: tuple(values) for column, values in columns.items()},
+    )
+    result = open_search_run(args.run_dir)
+    name, options = run_model(result)
+    from pipeline.embedders.registry import create_embedder
+
+    embedder = create_embedder(name, device=args.device, **options)
+    hits = search_run(
+        result,
+        queries,
+        embedder=embedder,
+        top=args.top,
+        mode=args.mode,
+        filters=filters,
+        polarity=not args.no_polarity,
+        collapse_same=not args.no_collapse,
+        run_dir=args.run_dir,
+    )
+    out = ["query", "rank", "row", "text", "score", "similarity", "count", "topic_id", "topic_name"]
+    out += ["theme_id", "theme_name", "polarity"]
+    if args.format == "jsonl":
+        for record in hits[out].to_dict(orient="records"):
+            print(json.dumps(record, ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(hits[out].to_csv(index=False))
+    else:
+        for query in dict.fromkeys(queries):
+            block = hits[hits["query"] == query.strip()]
+            print(f"{query}  ({len(block)} hits, {args.mode})")
+            for hit in block.itertuples():
+                text = " ".join(str(hit.text).split())
+                text = text if len(text) <= 100 else text[:99] + "…"
+                count = f" x{hit.count}" if hit.count > 1 else ""
+                print(
+                    f"  {hit.rank:3d}. {hit.score:6.3f}  row {hit.row:<6d} [{hit.topic_name}]{count}  {text}"
+                )
+    return 0
+
+
+def _similar(args: argparse.Namespace) -> int:
+    from pipeline.embedders.registry import create_embedder
+    from pipeline.errors import ConfigError, LoadError
+    from pipeline.export import to_csv_bytes
+    from pipeline.load import load_table
+    from pipeline.similar import CALIBRATION_FILE, load_calibration, pair_columns, save_calibration, similar
+
+    path: Path = args.pairs
+    if not path.is_file():
+        raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
+    if args.model == "auto":
+        raise ConfigError("Name the model for 'similar' (e.g. --model use-multilingual).", code="model")
+    frame = load_table(path.read_bytes(), filename=path.name).frame
+    pair_columns(frame)  # a wrong file fails before the model loads
+    calibration_path: Path = args.calibration or args.out.parent / CALIBRATION_FILE
+    given = load_calibration(args.calibration) if args.calibration and args.calibration.is_file() else None
+    options = {"model": args.model_path} if args.model_path else {}
+    embedder = create_embedder(args.model, device=args.device, **options)
+    result = similar(
+        frame,
+        embedder=embedder,
+        model=args.model,
+        threshold=args.threshold,
+        calibration=given,
+        source=path.name,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(to_csv_bytes(result.frame))
+    n_same = int(result.frame["same"].fillna(0).sum())
+    print(
+        f"{len(result.frame)} pairs scored, {n_same} the same at threshold {result.threshold:.4f} "
+        f"({result.threshold_source}); written to {args.out}"
+    )
+    if result.n_empty:
+        print(f"  {result.n_empty} pairs with an empty text have no score.")
+    if result.calibration is not None:
+        save_calibration(result.calibration, calibration_path)
+        print(f"  calibration (macro-F1 {result.calibration.train_macro_f1:.3f}) saved to {calibration_path}")
+    if result.evaluation is not None:
+        e = result.evaluation
+        print(
+            f"  held-out pairs: {e.n}, accuracy {e.accuracy:.3f}, macro-F1 {e.macro_f1:.3f}, "
+            f"paraphrase F1 {e.paraphrase_f1:.3f}"
         )
     return 0
 

@@ -357,13 +357,53 @@ def test_search_ranks_by_similarity(app, workspace: Path, monkeypatch: pytest.Mo
     goto(app, "search")
     _no_errors(app)
     app.text_input(key="w_query").set_value("refund")
+    app.selectbox(key="w_search_mode").set_value("dense")
+    app.checkbox(key="w_search_polarity").uncheck()
     app.button[0].click().run()
     _no_errors(app)
     hits = app.dataframe[0].value
+    assert set(hits["count"]) >= {1}
     assert int(hits.iloc[0]["row"]) == int(result.documents.unique_rows[target])
     assert hits.iloc[0]["similarity"] == pytest.approx(1.0, abs=1e-5)
     assert list(hits["similarity"]) == sorted(hits["similarity"], reverse=True)
     assert len(hits) == 20
+
+
+def test_search_page_exact_phrase_and_topic_filter(
+    app, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard import services
+
+    result = make_result(120, with_payloads=False)
+    vectors = result.embeddings.vectors
+
+    class Echo:
+        dim = vectors.shape[1]
+        model_id = "echo"
+
+        def embed(self, texts, *, kind="document", progress=None):
+            return vectors[[0] * len(texts)]
+
+    monkeypatch.setattr(services, "run_embedder", lambda r: ("fake", {}))
+    monkeypatch.setattr(services, "embedder", lambda *a, **k: Echo())
+    open_result(app, result, workspace / "run-g2")
+    goto(app, "search")
+    texts = result.table[TEXT_COLUMN].astype(str)
+    phrase = " ".join(texts.iloc[int(result.documents.unique_rows[0])].split()[:3])
+    app.text_input(key="w_query").set_value(phrase)
+    app.selectbox(key="w_search_mode").set_value("exact")
+    app.button[0].click().run()
+    _no_errors(app)
+    hits = app.dataframe[0].value
+    assert len(hits) > 0 and hits["text"].str.lower().str.contains(phrase.lower(), regex=False).all()
+    assert (hits["count"] >= 1).all()
+    topic = int(hits.iloc[0]["row"])
+    topic_id = int(result.row_labels()[topic])
+    app.multiselect(key="w_search_topics").set_value([topic_id])
+    app.button[0].click().run()
+    _no_errors(app)
+    names = result.topic_names()
+    assert set(app.dataframe[0].value["topic"]) == {names[topic_id]}
 
 
 # ------------------------------------------------------------------------------------------- trends
