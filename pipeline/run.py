@@ -189,6 +189,11 @@ def run(
         theme_labels = np.array(
             [theme_choice.theme_of.get(int(t), -1) for t in clustering.labels], dtype=np.int64
         )
+        from pipeline.keywords import extract_keywords
+
+        theme_keywords = extract_keywords(
+            unique_texts, theme_labels, languages=unique_langs, top_n=10, phrases=phrases
+        )
         theme_label_set = label_topics(  # themes are named like topics, in the same language
             texts=unique_texts,
             labels=theme_labels,
@@ -204,6 +209,7 @@ def run(
             outlier_name=OUTLIER_THEME_NAME,
             row_languages=[lang for lang in languages if lang],
             seed=config.seed,
+            keywords_original={t: tuple(words) for t, words in theme_keywords.items()},
         )
         themes = build_themes(
             documents,

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.centring import centre_languages
 from pipeline.cluster import cluster
-from pipeline.granularity import SILHOUETTE_TOLERANCE, choose_topics, knn_graph, merge_connected, ward_tree
+from pipeline.granularity import choose_topics, knn_graph, merge_connected, tolerance, ward_tree
 from pipeline.themes import MIN_THEMES, choose_themes
 
 
@@ -55,7 +55,7 @@ def test_same_seed_same_topics_and_the_reason_is_true() -> None:
     scores = {int(k): v for k, v in first.params.get("k_silhouette", {}).items()}
     if scores:
         best = max(scores.values())
-        floor = best - SILHOUETTE_TOLERANCE * abs(best)
+        floor = best - tolerance(best) * abs(best)
         chosen = first.params["k"]
         assert scores[chosen] >= floor - 1e-4
         assert all(k <= chosen for k, v in scores.items() if v >= floor + 1e-4)

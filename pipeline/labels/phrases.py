@@ -82,6 +82,10 @@ _WORDS_MIN, _WORDS_MAX = 2, 6
 _MAX_NGRAM = 4
 
 
+OWN_WORDS_SHARE = 0.5
+"""A group with at least this share of its texts in the label language keeps its own keywords."""
+
+
 def default_wordlist_size() -> int:
     """``$FEEDBACK_TOPICS_LABEL_WORDS`` when set (tests, small machines), else :data:`WORDLIST_SIZE`."""
     value = os.environ.get(WORDLIST_ENV, "").strip()
@@ -208,10 +212,18 @@ def offline_labels(
     keywords: dict[int, Keywords] = {}
     taken: set[str] = set()
     order = sorted(real_ids, key=lambda g: (-int((labels == g).sum()), g))
+    group_sizes = Counter(int(g) for g in labels)
     for g in order:
-        words = _top_keywords(scores.get(g, {}), lang)
+        original = tuple(request.keywords_original.get(g, ()))[:N_KEYWORDS]
+        if original and n_in.get(g, 0) >= OWN_WORDS_SHARE * group_sizes[g]:
+            # Mostly in the label language: its own distinctive words (c-TF-IDF over its texts)
+            # are the keywords; words near its centre would repeat across topics (waimai_10k:
+            # diversity 0.42 with them). Names still come from the ranked phrases.
+            words = original
+        else:
+            words = _top_keywords(scores.get(g, {}), lang)
         if not words and method == "keywords":
-            words = tuple(request.keywords_original.get(g, ()))[:N_KEYWORDS]
+            words = original
         keywords[g] = words
         own_words = bool(scores.get(g))  # False: ``words`` are the texts' own, not the label language's
         names[g] = _name(
