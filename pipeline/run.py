@@ -219,6 +219,7 @@ def run(
             languages=languages,
             phrases=phrases,
             label_set=theme_label_set,
+            keywords=theme_keywords,
         )
         taxonomy_info: dict[str, Any] | None = None
         if taxonomy is not None:

@@ -102,6 +102,7 @@ def build_themes(
     names: dict[int, str] | None = None,
     phrases: Sequence[Sequence[Sequence[str]]] | None = None,
     label_set: Any | None = None,
+    keywords: dict[int, list[tuple[str, float]]] | None = None,
 ) -> tuple[Theme, ...]:
     """Describe every theme: size, share, keywords, name and its topics.
 
@@ -115,6 +116,7 @@ def build_themes(
         phrases: ``tokenize_many`` of the unique texts when the caller already has it.
         label_set: A :class:`~pipeline.labels.base.LabelSet` over the theme labels (names and
             keywords in the run's label language); without it themes are named from keywords.
+        keywords: The themes' c-TF-IDF keywords when the caller already has them.
 
     Returns:
         Themes ordered by id, the outlier theme (``-1``) first when present.
@@ -127,9 +129,10 @@ def build_themes(
     unique = documents.unique_rows
     texts = [documents.texts[i] for i in unique]
     unique_langs = [languages[i] for i in unique]
-    if phrases is None:
-        phrases = tokenize_many(texts, unique_langs)
-    keywords = extract_keywords(texts, theme_labels, languages=unique_langs, top_n=10, phrases=phrases)
+    if keywords is None:
+        if phrases is None:
+            phrases = tokenize_many(texts, unique_langs)
+        keywords = extract_keywords(texts, theme_labels, languages=unique_langs, top_n=10, phrases=phrases)
     row_theme = documents.spread(theme_labels, EXCLUDED)
     n_with_topic = int((row_theme != EXCLUDED).sum()) or 1
     sizes = {t.id: t.size for t in topics}

@@ -382,13 +382,19 @@ def _without_language_offsets(vectors: np.ndarray, languages: Sequence[str]) -> 
     language then sits nearest words *about* that language ("swedish", "sweden"). Removing each
     language's mean, and the candidates' own mean, compares subjects instead.
     """
-    codes = np.asarray(languages, dtype=object)
-    out = vectors - vectors.mean(axis=0, keepdims=True)
-    for code in set(languages):
-        mask = codes == code
-        if mask.sum() >= MIN_LANGUAGE_TEXTS:
-            out[mask] = vectors[mask] - vectors[mask].mean(axis=0, keepdims=True)
-    return _normalise(out)
+    from scipy import sparse
+
+    codes = np.asarray([str(code) for code in languages])
+    values, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+    onehot = sparse.csr_matrix(
+        (np.ones(len(codes), dtype=np.float32), (inverse, np.arange(len(codes)))),
+        shape=(len(values), len(codes)),
+    )
+    means = np.asarray(onehot @ vectors, dtype=np.float32) / counts[:, None].astype(np.float32)
+    overall = vectors.mean(axis=0, keepdims=True)
+    # One group-mean matrix instead of a mask per language (100k texts: 2.5 s -> a fraction).
+    offsets = np.where((counts >= MIN_LANGUAGE_TEXTS)[:, None], means, overall)
+    return _normalise(vectors - offsets[inverse])
 
 
 def _centres(vectors: np.ndarray, labels: np.ndarray, ids: list[int]) -> np.ndarray:
