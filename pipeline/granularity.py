@@ -116,7 +116,6 @@ def choose_topics(space: np.ndarray, *, vectors: np.ndarray | None = None, seed:
         "k_connected": k_connected,
         "merge_threshold": MERGE_THRESHOLD,
         "graph_rows": len(graph_rows),
-        "silhouette_tolerance": SILHOUETTE_TOLERANCE,
     }
     lowest = MIN_TOPICS
     if k_connected <= lowest:

@@ -165,6 +165,7 @@ def run(
                     clustering, vectors=structure, phrases=phrases, languages=unique_langs
                 )
         report("cluster", 1, 1)
+    labeller = LabellerSettings(name=config.labeller, url=config.labeller_url, model=config.labeller_model)
     with _timed(timings, "keywords"):
         report("keywords", 0, 1)
         topics, label_set = describe_topics(
@@ -175,9 +176,7 @@ def run(
             label_language=config.label_language,
             embedder=embedder,
             cache=cache,
-            labeller=LabellerSettings(
-                name=config.labeller, url=config.labeller_url, model=config.labeller_model
-            ),
+            labeller=labeller,
             phrases=phrases,
         )
         report("keywords", 1, 1)
@@ -203,9 +202,7 @@ def run(
             label_language=label_set.language,
             embedder=embedder,
             cache=cache,
-            labeller=LabellerSettings(
-                name=config.labeller, url=config.labeller_url, model=config.labeller_model
-            ),
+            labeller=labeller,
             outlier_name=OUTLIER_THEME_NAME,
             row_languages=[lang for lang in languages if lang],
             seed=config.seed,
