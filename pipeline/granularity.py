@@ -163,17 +163,16 @@ def knn_graph(vectors: np.ndarray, *, k: int = GRAPH_NEIGHBOURS) -> sparse.csr_m
     k = int(min(k, n - 1))
     if k < 1:
         return sparse.csr_matrix((n, n))
-    import torch
+    from pipeline.reduce import _exact_search
 
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit = torch.from_numpy(np.ascontiguousarray(vectors / np.where(norms > 0, norms, 1.0)))
-    neighbours = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, 4096):
-        sims = unit[start : start + 4096] @ unit.T
-        own = torch.arange(len(sims))
-        sims[own, own + start] = -torch.inf  # never its own neighbour
-        neighbours[start : start + len(sims)] = torch.topk(sims, k, dim=1).indices.numpy()
+    unit = vectors / np.where(norms > 0, norms, 1.0)
+    # The reduce stage's exact search (bf16 candidates re-ranked where that is faster); one extra
+    # neighbour is asked for so that each row's own entry can be dropped, wherever it ranks.
+    found, _ = _exact_search(unit, device="cpu")(unit, k + 1)
+    own_last = np.argsort(found == np.arange(n)[:, None], axis=1, kind="stable")
+    neighbours = np.take_along_axis(found, own_last, axis=1)[:, :k]
     rows = np.repeat(np.arange(n), k)
     graph = sparse.csr_matrix((np.ones(n * k), (rows, neighbours.reshape(-1))), shape=(n, n))
     return ((graph + graph.T) > 0).astype(np.float64).tocsr()
