@@ -233,3 +233,33 @@ def fmt_int(value: int) -> str:
 
 def fmt_pct(value: float) -> str:
     return f"{100 * float(value):.1f}%"
+
+
+def apply_edit(edit: dict, done_key: str) -> bool:
+    """Append one edit to the open run's shared log, and say how it went.
+
+    A conflict with another analyst's edit reloads the run and says so; any other refusal shows
+    its message. Returns whether the edit was saved.
+    """
+    current = state.open_run()
+    if current is None:
+        return False
+    from pipeline.store import EditConflict
+
+    try:
+        updated, merged = services.edit(current, edit, author=state.analyst())
+    except EditConflict as exc:
+        state.set_open_run(services.reload(current))
+        state.set_notice("error", edit_refused(exc))
+        return False
+    except Exception as exc:
+        state.set_notice(
+            "error", md_escape(getattr(exc, "user_message", ""), limit=2000) or t("common.unexpected")
+        )
+        return False
+    state.set_open_run(updated)
+    text = t(done_key)
+    if merged:
+        text += " " + t("edits.merged_with_others", n=merged)
+    state.set_notice("success", text)
+    return True

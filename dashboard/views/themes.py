@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import services, state, ui
+from dashboard import state, ui
 from dashboard.i18n import t
 from pipeline.explore import themes as theme_views
 from pipeline.types import OUTLIER
@@ -24,7 +24,7 @@ def _on_rename() -> None:
     if theme_id is None or not name:
         state.set_notice("warning", t("topics.rename_empty"))
         return
-    if _apply({"op": "rename_theme", "theme_id": int(theme_id), "name": name}, "themes.renamed"):
+    if ui.apply_edit({"op": "rename_theme", "theme_id": int(theme_id), "name": name}, "themes.renamed"):
         st.session_state["w_theme_rename_name"] = ""
 
 
@@ -34,34 +34,9 @@ def _on_merge() -> None:
         state.set_notice("warning", t("themes.merge_need_two"))
         return
     name = str(st.session_state.get("w_theme_merge_name") or "").strip()
-    if _apply({"op": "merge_themes", "theme_ids": ids, "name": name}, "themes.merged"):
+    if ui.apply_edit({"op": "merge_themes", "theme_ids": ids, "name": name}, "themes.merged"):
         st.session_state["w_theme_merge_ids"] = []
         st.session_state["w_theme_merge_name"] = ""
-
-
-def _apply(edit: dict, done_key: str) -> bool:
-    current = state.open_run()
-    if current is None:
-        return False
-    from pipeline.store import EditConflict
-
-    try:
-        updated, merged = services.edit(current, edit, author=state.analyst())
-    except EditConflict as exc:
-        state.set_open_run(services.reload(current))
-        state.set_notice("error", ui.edit_refused(exc))
-        return False
-    except Exception as exc:
-        state.set_notice(
-            "error", ui.md_escape(getattr(exc, "user_message", ""), limit=2000) or t("common.unexpected")
-        )
-        return False
-    state.set_open_run(updated)
-    text = t(done_key)
-    if merged:
-        text += " " + t("edits.merged_with_others", n=merged)
-    state.set_notice("success", text)
-    return True
 
 
 def _sunburst(result):

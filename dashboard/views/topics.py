@@ -23,28 +23,7 @@ def _topic_label(result, topic_id: int) -> str:
 
 
 def _apply(new_edit: dict) -> None:
-    current = state.open_run()
-    if current is None:
-        return
-    from pipeline.store import EditConflict
-
-    try:
-        updated, merged = services.edit(current, new_edit, author=state.analyst())
-    except EditConflict as exc:
-        state.set_open_run(services.reload(current))
-        state.set_notice("error", ui.edit_refused(exc))
-        return
-    except Exception as exc:
-        state.set_notice(
-            "error", ui.md_escape(getattr(exc, "user_message", ""), limit=2000) or t("common.unexpected")
-        )
-        return
-    state.set_open_run(updated)
-    key = "topics.renamed" if new_edit["op"] == "rename" else "topics.merged"
-    text = t(key)
-    if merged:
-        text += " " + t("edits.merged_with_others", n=merged)
-    state.set_notice("success", text)
+    ui.apply_edit(new_edit, "topics.renamed" if new_edit["op"] == "rename" else "topics.merged")
 
 
 def _undo() -> None:
