@@ -36,3 +36,23 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared datasets not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """An empty run workspace for a dashboard test."""
+    path = tmp_path / "runs"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app(workspace: Path, monkeypatch: pytest.MonkeyPatch):
+    """The dashboard router as an AppTest (test models on), run once, with no exception."""
+    from tests._app_helpers import new_app
+
+    monkeypatch.setenv("FEEDBACK_TOPICS_DASHBOARD_TEST_MODELS", "1")
+    at = new_app(workspace, monkeypatch)
+    at.run()
+    assert not at.exception
+    return at

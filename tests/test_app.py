@@ -22,22 +22,6 @@ from tests._result_factory import TEXT_COLUMN, make_result
 SAMPLE = ROOT / "sample_data" / "feedback_sample.csv"
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "runs"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def app(workspace: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("FEEDBACK_TOPICS_DASHBOARD_TEST_MODELS", "1")
-    at = new_app(workspace, monkeypatch)
-    at.run()
-    assert not at.exception
-    return at
-
-
 def _no_errors(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not texts(at, "error"), texts(at, "error")

@@ -22,15 +22,6 @@ def _unescaped_markdown(shown: str) -> list[str]:
     return [p for p in patterns if re.search(p, shown)]
 
 
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("FEEDBACK_TOPICS_DASHBOARD_TEST_MODELS", "1")
-    at = new_app(tmp_path / "runs", monkeypatch)
-    at.run()
-    assert not at.exception
-    return at
-
-
 def test_load_warnings_do_not_render_markdown_from_the_file(app) -> None:
     body = f"{HOSTILE}\nid,text\n" + "".join(f"{i},answer number {i}\n" for i in range(20))
     app.file_uploader(key="w_upload").set_value(("banner.csv", body.encode(), "text/csv")).run()

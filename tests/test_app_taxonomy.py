@@ -5,28 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pytest
-
 from dashboard import jobs
 from pipeline.store import save_run
-from tests._app_helpers import goto, new_app, open_result, texts
+from tests._app_helpers import goto, open_result, texts
 from tests._result_factory import make_result
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "runs"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def app(workspace: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("FEEDBACK_TOPICS_DASHBOARD_TEST_MODELS", "1")
-    at = new_app(workspace, monkeypatch)
-    at.run()
-    assert not at.exception
-    return at
 
 
 def test_run_page_passes_the_chosen_taxonomy_run(app, workspace: Path, monkeypatch) -> None:

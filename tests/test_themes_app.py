@@ -6,12 +6,10 @@ import dataclasses
 import json
 from pathlib import Path
 
-import pytest
-
 from dashboard import state
 from pipeline.explore.themes import row_themes, theme_centres, theme_overview, theme_topics
 from pipeline.themes import build_themes
-from tests._app_helpers import goto, new_app, open_result, texts
+from tests._app_helpers import goto, open_result, texts
 from tests._result_factory import make_result
 
 
@@ -27,15 +25,6 @@ def _with_themes(n_rows: int = 120):
         languages=result.languages,
     )
     return dataclasses.replace(result, themes=themes)
-
-
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("FEEDBACK_TOPICS_DASHBOARD_TEST_MODELS", "1")
-    at = new_app(tmp_path / "runs", monkeypatch)
-    (tmp_path / "runs").mkdir()
-    at.run()
-    return at
 
 
 def test_theme_views_are_consistent_with_the_topics() -> None:
