@@ -143,7 +143,7 @@ def _renumber_by_size(labels: np.ndarray) -> np.ndarray:
 
 
 def merge_duplicate_topics(
-    clustering: Clustering, *, vectors: np.ndarray, phrases: Any, languages: Any
+    clustering: Clustering, *, vectors: np.ndarray, phrases: Any, languages: Any, terms: Any | None = None
 ) -> Clustering:
     """Merge topics that say the same thing (near centres, most top-10 keywords shared).
 
@@ -154,7 +154,7 @@ def merge_duplicate_topics(
     from pipeline.keywords import bigram_mask
 
     merge = merge_keyword_duplicates(
-        clustering.labels, vectors=vectors, phrases=phrases, bigrams=bigram_mask(languages)
+        clustering.labels, vectors=vectors, phrases=phrases, bigrams=bigram_mask(languages), terms=terms
     )
     if not merge.merged:
         return clustering

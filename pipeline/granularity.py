@@ -348,6 +348,7 @@ def merge_keyword_duplicates(
     phrases: Any,
     bigrams: np.ndarray | None = None,
     overlap: float = KEYWORD_OVERLAP,
+    terms: Any | None = None,
 ) -> KeywordMerge:
     """Merge topics that are near in the embedding space and share most of their keywords.
 
@@ -357,6 +358,7 @@ def merge_keyword_duplicates(
         phrases: ``tokenize_many`` of the texts.
         bigrams: Per text, whether adjacent words may form bigrams (as in keyword extraction).
         overlap: Share of the top-10 keywords two topics must share.
+        terms: A :class:`~pipeline.keywords.TermMatrix` of ``phrases`` when the caller has one.
 
     Returns:
         The merged labels (ids of kept topics unchanged) and the merges made.
@@ -364,7 +366,8 @@ def merge_keyword_duplicates(
     from pipeline.keywords import TermMatrix
 
     labels = np.asarray(labels, dtype=np.int64).copy()
-    terms = TermMatrix(phrases, bigrams=bigrams)
+    if terms is None:
+        terms = TermMatrix(phrases, bigrams=bigrams)
     merges: list[tuple[int, int, float]] = []
     vectors = np.asarray(vectors, dtype=np.float32)
     for _ in range(len(np.unique(labels))):

@@ -140,6 +140,10 @@ def run(
     with _timed(timings, "keywords"):
         unique_langs = [languages[i] for i in unique]
         phrases = tokenize_many(unique_texts, unique_langs)  # once: merges, keywords, names, themes
+        from pipeline.keywords import TermMatrix, bigram_mask
+
+        # One term matrix for the duplicate merges, the topic keywords and the theme keywords.
+        terms = TermMatrix(phrases, bigrams=bigram_mask(unique_langs))
     with _timed(timings, "cluster"):
         report("cluster", 0, 1)
         if taxonomy is not None:
@@ -162,7 +166,7 @@ def run(
                 from pipeline.cluster import merge_duplicate_topics
 
                 clustering = merge_duplicate_topics(
-                    clustering, vectors=structure, phrases=phrases, languages=unique_langs
+                    clustering, vectors=structure, phrases=phrases, languages=unique_langs, terms=terms
                 )
         report("cluster", 1, 1)
     labeller = LabellerSettings(name=config.labeller, url=config.labeller_url, model=config.labeller_model)
@@ -178,6 +182,7 @@ def run(
             cache=cache,
             labeller=labeller,
             phrases=phrases,
+            terms=terms,
         )
         report("keywords", 1, 1)
     with _timed(timings, "themes"):
@@ -188,11 +193,7 @@ def run(
         theme_labels = np.array(
             [theme_choice.theme_of.get(int(t), -1) for t in clustering.labels], dtype=np.int64
         )
-        from pipeline.keywords import extract_keywords
-
-        theme_keywords = extract_keywords(
-            unique_texts, theme_labels, languages=unique_langs, top_n=10, phrases=phrases
-        )
+        theme_keywords = terms.keywords(theme_labels, top_n=10)
         theme_label_set = label_topics(  # themes are named like topics, in the same language
             texts=unique_texts,
             labels=theme_labels,

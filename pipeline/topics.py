@@ -69,6 +69,7 @@ def describe_topics(
     cache: Any | None = None,
     labeller: Any = "offline",
     phrases: Sequence[Sequence[Sequence[str]]] | None = None,
+    terms: Any | None = None,
 ) -> tuple[tuple[Topic, ...], LabelSet]:
     """Describe every topic in ``labels`` and name it in the label language.
 
@@ -84,6 +85,7 @@ def describe_topics(
         cache: Embedding cache for the label candidates.
         labeller: ``offline``, ``auto``, ``openai`` or :class:`~pipeline.labels.LabellerSettings`.
         phrases: ``tokenize_many`` of the unique texts when the caller already has it.
+        terms: Their :class:`~pipeline.keywords.TermMatrix` when the caller already has it.
 
     Returns:
         Topics ordered by id, the outlier topic (``-1``) first when present, and the label set
@@ -99,7 +101,10 @@ def describe_topics(
     unique_langs = [languages[i] for i in unique]
     if phrases is None:
         phrases = tokenize_many(texts, unique_langs)  # once: the naming pass re-uses it
-    keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS, phrases=phrases)
+    if terms is not None:
+        keywords = terms.keywords(labels, top_n=N_KEYWORDS)
+    else:
+        keywords = extract_keywords(texts, labels, languages=unique_langs, top_n=N_KEYWORDS, phrases=phrases)
     original = {t: tuple((w, round(float(s), 5)) for w, s in words) for t, words in keywords.items()}
     examples = {
         int(t): [int(i) for i in _representatives(vectors, np.flatnonzero(labels == t))]
