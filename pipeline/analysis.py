@@ -229,7 +229,9 @@ def map_points(result: RunResult, *, columns: Sequence[str] = ()) -> pd.DataFram
     )
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
-    frame["theme_id"] = np.array([theme_of.get(int(t), OUTLIER) for t in labels[rows]], dtype=np.int64)
+    from pipeline.themes import theme_labels
+
+    frame["theme_id"] = theme_labels(labels[rows], theme_of)
     frame["theme"] = [theme_names.get(int(t), "") for t in frame["theme_id"]]
     for column in columns:
         if column in result.table.columns and column not in frame.columns:

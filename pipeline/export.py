@@ -142,7 +142,9 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     }
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
-    themes = np.array([theme_of.get(int(label), OUTLIER) for label in labels], dtype=np.int64)
+    from pipeline.themes import theme_labels
+
+    themes = theme_labels(labels, theme_of)
     theme_id = pd.array(themes, dtype="Int64")
     theme_id[excluded] = pd.NA
     if not theme_of:

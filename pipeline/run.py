@@ -190,13 +190,13 @@ def run(
         from pipeline.themes import OUTLIER_THEME_NAME
 
         theme_choice = choose_themes(reduction.cluster_space, clustering.labels, seed=config.seed)
-        theme_labels = np.array(
-            [theme_choice.theme_of.get(int(t), -1) for t in clustering.labels], dtype=np.int64
-        )
-        theme_keywords = terms.keywords(theme_labels, top_n=10)
+        from pipeline.themes import theme_labels
+
+        per_text_theme = theme_labels(clustering.labels, theme_choice.theme_of)
+        theme_keywords = terms.keywords(per_text_theme, top_n=10)
         theme_label_set = label_topics(  # themes are named like topics, in the same language
             texts=unique_texts,
-            labels=theme_labels,
+            labels=per_text_theme,
             vectors=embeddings.vectors,
             languages=unique_langs,
             phrases=phrases,

@@ -27,6 +27,11 @@ SILHOUETTE_ROWS = 2_500
 OUTLIER_THEME_NAME = "Outliers (no clear theme)"
 
 
+def theme_labels(labels: np.ndarray, theme_of: dict[int, int]) -> np.ndarray:
+    """The theme of each topic label (``-1`` for outliers and any label without a theme)."""
+    return np.array([theme_of.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class ThemeChoice:
     """Which theme each topic belongs to, and why."""
@@ -125,15 +130,15 @@ def build_themes(
     from pipeline.tokenize import tokenize_many
 
     labels = np.asarray(labels, dtype=np.int64)
-    theme_labels = np.array([theme_of.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
+    per_text = theme_labels(labels, theme_of)
     unique = documents.unique_rows
     texts = [documents.texts[i] for i in unique]
     unique_langs = [languages[i] for i in unique]
     if keywords is None:
         if phrases is None:
             phrases = tokenize_many(texts, unique_langs)
-        keywords = extract_keywords(texts, theme_labels, languages=unique_langs, top_n=10, phrases=phrases)
-    row_theme = documents.spread(theme_labels, EXCLUDED)
+        keywords = extract_keywords(texts, per_text, languages=unique_langs, top_n=10, phrases=phrases)
+    row_theme = documents.spread(per_text, EXCLUDED)
     n_with_topic = int((row_theme != EXCLUDED).sum()) or 1
     sizes = {t.id: t.size for t in topics}
     themes: list[Theme] = []

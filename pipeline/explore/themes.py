@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.themes import theme_labels
 from pipeline.types import EXCLUDED, OUTLIER, RunResult
 
 THEME_OVERVIEW_COLUMNS = ("theme_id", "name", "size", "share", "n_topics", "topics", "keywords")
@@ -17,7 +18,7 @@ def row_themes(result: RunResult) -> np.ndarray:
     """Theme id per row: ``-1`` for outliers, ``-2`` for excluded rows (all ``-1`` without themes)."""
     labels = result.row_labels()
     theme_of = result.topic_themes()
-    out = np.array([theme_of.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
+    out = theme_labels(labels, theme_of)
     out[labels == EXCLUDED] = EXCLUDED
     return out
 
@@ -70,7 +71,7 @@ def theme_centres(result: RunResult) -> pd.DataFrame:
     """Where to write each theme's label on the map: the median of its points (outliers skipped)."""
     coords = result.reduction.map_2d
     theme_of = result.topic_themes()
-    labels = np.array([theme_of.get(int(t), OUTLIER) for t in result.clustering.labels], dtype=np.int64)
+    labels = theme_labels(result.clustering.labels, theme_of)
     rows = []
     for theme in result.themes:
         if theme.id == OUTLIER:
