@@ -84,7 +84,7 @@ def choose_themes(space: np.ndarray, labels: np.ndarray, *, seed: int = 42) -> T
         # Ties (to two decimals) go to fewer themes: the level exists to be read at a glance.
         chosen = max(scores, key=lambda k: (round(scores[k], 2), -k))
         reason = (
-            f"{chosen} themes: the Ward tree over the {len(topic_ids)} topics cut where the silhouette "
+            f"the Ward tree over the {len(topic_ids)} topics, cut at {chosen} themes where the silhouette "
             f"({scores[chosen]:.3f}) is best among {bottom}-{top} themes"
         )
     mapping = cuts[chosen]
