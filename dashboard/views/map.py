@@ -20,10 +20,9 @@ from pipeline.types import OUTLIER
 
 MAX_DRAWN = 30_000
 OUTLIER_COLOUR = "#C5CAD3"
-MAX_LABELS = 15
-"""Only the largest topics get a label on the map (more overlap at any zoom)."""
-MAX_LEGEND = 20
-"""Topics beyond the largest ones are drawn without a legend entry, so the legend fits."""
+# (Comments, not docstrings: Streamlit draws a page script's bare strings on the page.)
+MAX_LABELS = 15  # only the largest topics get a label on the map (more overlap at any zoom)
+MAX_LEGEND = 20  # topics beyond the largest ones get no legend entry, so the legend fits
 
 
 @st.cache_data(scope="session", max_entries=4, show_spinner=False)

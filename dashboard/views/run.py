@@ -8,8 +8,7 @@ from dashboard import jobs, services, state, ui
 from dashboard.i18n import t
 from pipeline.config import RunConfig
 
-REFRESH_S = 1.0
-"""How often the progress fragment (and only it) reruns while a run waits or runs."""
+REFRESH_S = 1.0  # how often the progress fragment (and only it) reruns while a run waits or runs
 
 
 def _settings(upload, docs) -> None:
