@@ -298,6 +298,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Choose at least two themes to merge.",
         "zh": "请至少选择两个大类进行合并。",
     },
+    "themes.merge_name": {"en": "Name of the merged theme", "zh": "合并后的大类名称"},
     "themes.merged": {"en": "Themes merged and saved.", "zh": "大类已合并并保存。"},
     "topics.title": {"en": "Topics", "zh": "主题"},
     "topics.intro": {

@@ -88,28 +88,26 @@ def render() -> None:
     cols[1].metric(t("topics.m_topics"), ui.fmt_int(sum(1 for tp in result.topics if tp.id != OUTLIER)))
     reason = str(result.manifest.get("themes_reason") or "")
     if reason:
-        st.caption(reason)
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        st.dataframe(
-            overview,
-            hide_index=True,
-            width="stretch",
-            height=min(38 + 35 * len(overview), 520),
-            column_config={
-                "theme_id": st.column_config.NumberColumn(t("topics.col_id"), width="small"),
-                "name": st.column_config.TextColumn(t("topics.col_name"), width="medium"),
-                "size": st.column_config.NumberColumn(t("topics.col_size"), format="localized"),
-                "share": st.column_config.ProgressColumn(
-                    t("topics.col_share"), format="percent", min_value=0.0, max_value=1.0
-                ),
-                "n_topics": st.column_config.NumberColumn(t("themes.col_n_topics"), width="small"),
-                "topics": st.column_config.TextColumn(t("themes.col_topics"), width="large"),
-                "keywords": st.column_config.TextColumn(t("topics.col_keywords")),
-            },
-        )
-    with right:
-        st.plotly_chart(_sunburst(result), width="stretch", config={"displayModeBar": False})
+        st.caption(reason[:1].upper() + reason[1:])
+    # The table takes the page's width (its topic names are long); the sunburst sits below it.
+    st.dataframe(
+        overview,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(overview), 520),
+        column_config={
+            "theme_id": st.column_config.NumberColumn(t("topics.col_id"), width="small"),
+            "name": st.column_config.TextColumn(t("topics.col_name"), width="medium"),
+            "size": st.column_config.NumberColumn(t("topics.col_size"), format="localized"),
+            "share": st.column_config.ProgressColumn(
+                t("topics.col_share"), format="percent", min_value=0.0, max_value=1.0
+            ),
+            "n_topics": st.column_config.NumberColumn(t("themes.col_n_topics"), width="small"),
+            "topics": st.column_config.TextColumn(t("themes.col_topics"), width="large"),
+            "keywords": st.column_config.TextColumn(t("topics.col_keywords")),
+        },
+    )
+    st.plotly_chart(_sunburst(result), width="stretch", config={"displayModeBar": False})
 
     st.subheader(t("themes.detail_title"))
     ids = [int(i) for i in overview["theme_id"]]
@@ -147,7 +145,7 @@ def render() -> None:
             key="w_theme_merge_ids",
             format_func=lambda i: _theme_label(result, i),
         )
-        st.text_input(t("topics.merge_name"), key="w_theme_merge_name", max_chars=80)
+        st.text_input(t("themes.merge_name"), key="w_theme_merge_name", max_chars=80)
         st.button(
             t("topics.merge"), on_click=_on_merge, icon=":material/call_merge:", key="w_theme_merge_btn"
         )
