@@ -121,6 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of an earlier run: keep its topics (names, merges, themes) and assign the new "
         "rows to them; rows that fit none become new topics",
     )
+    run.add_argument(
+        "--rating-column",
+        help="column with ratings or a 0-10 NPS answer, for the rating drivers (default: detected)",
+    )
+    run.add_argument(
+        "--rating-scale",
+        choices=("auto", "mean", "nps"),
+        default="auto",
+        help="score the rating column as its mean, or as NPS (promoters - detractors); auto: by name",
+    )
+    run.add_argument(
+        "--multi-topic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="split long texts into sentences/clauses and count each row in every topic it raises "
+        "(other_topic_ids); default: off (see bench/results/multitopic.json)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -329,6 +346,9 @@ def _config(args: argparse.Namespace) -> RunConfig:
         labeller_url=args.labeller_url,
         labeller_model=args.labeller_model,
         taxonomy=str(args.taxonomy) if args.taxonomy else None,
+        rating_column=args.rating_column,
+        rating_scale=args.rating_scale,
+        multi_topic=RunConfig().multi_topic if args.multi_topic is None else bool(args.multi_topic),
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,

@@ -13,6 +13,7 @@ CLUSTERERS: tuple[str, ...] = ("kmeans", "hdbscan")
 LABELLER_NAMES: tuple[str, ...] = ("auto", "offline", "openai")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+RATING_SCALES: tuple[str, ...] = ("auto", "mean", "nps")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class RunConfig:
         labeller_model: The chat model to request.
         taxonomy: Folder of an earlier run whose topics (names, merges, themes) new rows are
             assigned to; rows that fit none become new topics (:mod:`pipeline.taxonomy`).
+        rating_column: Column of ratings or NPS answers for the drivers; ``None`` detects one.
+        rating_scale: ``auto``, ``mean`` or ``nps`` (:mod:`pipeline.explore.drivers`).
+        multi_topic: Find the other topics each long text raises (:mod:`pipeline.multitopic`);
+            off by default, as measured by ``bench/multitopic.py``.
     """
 
     text_column: str | None = None
@@ -66,6 +71,9 @@ class RunConfig:
     labeller_url: str | None = None
     labeller_model: str | None = None
     taxonomy: str | None = None
+    rating_column: str | None = None
+    rating_scale: str = "auto"
+    multi_topic: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +106,10 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append("labeller_url must start with http:// or https://")
     if config.labeller == "openai" and not (config.labeller_url and config.labeller_model):
         problems.append("the openai labeller needs labeller_url and labeller_model")
+    if config.rating_scale not in RATING_SCALES:
+        problems.append(
+            f"rating_scale must be one of {', '.join(RATING_SCALES)} (got {config.rating_scale!r})"
+        )
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

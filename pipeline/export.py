@@ -60,6 +60,7 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "y",
     "theme_id",
     "theme_name",
+    "other_topic_ids",
 )
 """The product's own columns in ``assignments``, before the input's columns."""
 TOPIC_COLUMNS: tuple[str, ...] = (
@@ -77,6 +78,12 @@ TOPIC_COLUMNS: tuple[str, ...] = (
     "share_before",
     "share_change",
     "p_value",
+    "mentions",
+    "rating_mean",
+    "rating_mean_rest",
+    "rating_ci_low",
+    "rating_ci_high",
+    "rating_impact",
 )
 """Columns of ``topics``."""
 THEME_COLUMNS: tuple[str, ...] = ("theme_id", "name", "size", "share", "keywords", "topic_ids", "topics")
@@ -112,8 +119,9 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     Returns:
         Columns ``row`` (int), ``topic_id`` (nullable ``Int64``; ``<NA>`` for excluded rows, ``-1``
         for outliers), ``topic_name``, ``language``, ``status``, ``x``, ``y`` (float, NaN for excluded
-        rows), ``theme_id`` (nullable ``Int64``, like ``topic_id``) and ``theme_name``, then every input
-        column (clashing names get :data:`INPUT_SUFFIX`).
+        rows), ``theme_id`` (nullable ``Int64``, like ``topic_id``), ``theme_name`` and
+        ``other_topic_ids`` (the other topics the row raises, ``"3;7"``; :mod:`pipeline.multitopic`),
+        then every input column (clashing names get :data:`INPUT_SUFFIX`).
     """
     documents = result.documents
     n_rows = documents.n_rows
@@ -157,6 +165,9 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
         ],
         dtype=object,
     )
+    from pipeline.multitopic import other_topic_ids
+
+    columns["other_topic_ids"] = pd.Series(other_topic_ids(result), dtype=object)
     frame = pd.DataFrame(columns)
     input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=set(ASSIGNMENT_COLUMNS))
     inputs = result.table.reset_index(drop=True).copy()
@@ -180,6 +191,10 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
         ``origin`` (``taxonomy``: kept from the ``--taxonomy`` run; ``new``; ``""`` for outliers),
         ``share_before``, ``share_change`` and ``p_value`` (two-proportion z-test) against the
         taxonomy run (empty unless the run used ``--taxonomy``; empty for new topics).
+        ``mentions``: rows that raise the topic, as primary or other topic (``other_topic_ids``).
+        ``rating_mean``, ``rating_mean_rest``, ``rating_ci_low``, ``rating_ci_high``,
+        ``rating_impact``: the rating drivers (:mod:`pipeline.explore.drivers`; empty without a
+        rating column).
     """
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
@@ -202,6 +217,13 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
             }
         )
     _add_comparison(result, records)
+    from pipeline.explore.drivers import add_topic_columns
+    from pipeline.multitopic import mention_counts
+
+    mentions = mention_counts(result)  # rows that raise the topic, as primary or other topic
+    for record in records:
+        record["mentions"] = mentions.get(int(record["topic_id"]), 0)
+    add_topic_columns(result, records)
     frame = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
     frame["theme_id"] = pd.array(frame["theme_id"].tolist(), dtype="Int64")
     return frame.astype({"topic_id": "int64", "size": "int64", "share": "float64"})

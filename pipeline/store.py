@@ -110,6 +110,8 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "map_2d": result.reduction.map_2d.astype(np.float32),
         "labels": result.clustering.labels.astype(np.int64),
     }
+    if len(result.mentions):  # other topics per text (pipeline.multitopic); absent when none
+        arrays["mentions"] = result.mentions.astype(np.int64)
     for name, array in arrays.items():
         atomic_write(data_dir / f"{name}.npy", functools.partial(np.save, arr=array, allow_pickle=False))
     meta = {
@@ -405,7 +407,15 @@ def open_run(run_dir: Path) -> RunResult:
         manifest=manifest,
         themes=themes,
         label_sets=label_sets,
+        mentions=_load_mentions(data_dir),
     )
+
+
+def _load_mentions(data_dir: Path) -> np.ndarray:
+    path = data_dir / "mentions.npy"
+    if not path.exists():
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.load(path, allow_pickle=False).astype(np.int64).reshape(-1, 2)
 
 
 def list_runs(workspace: Path) -> list[RunInfo]:

@@ -230,9 +230,11 @@ def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None =
         n_topics=n_topics,
         reason=f"{base_reason}; then merged by the analyst to {n_topics} topics",
     )
+    from pipeline.multitopic import remap_mentions
     from pipeline.themes import themes_after_merge
 
-    merged = dataclasses.replace(result, clustering=clustering, topics=topics)
+    mentions = remap_mentions(result.mentions, ids, target, labels)
+    merged = dataclasses.replace(result, clustering=clustering, topics=topics, mentions=mentions)
     return themes_after_merge(merged, ids, target)
 
 
@@ -263,4 +265,5 @@ def with_clustering(result: RunResult, clustering: Clustering) -> RunResult:
         languages=result.languages,
         label_language=_label_language(result),
     )
-    return dataclasses.replace(result, clustering=clustering, topics=topics)
+    empty = np.zeros((0, 2), dtype=np.int64)  # other topics belong to the old clustering
+    return dataclasses.replace(result, clustering=clustering, topics=topics, mentions=empty)

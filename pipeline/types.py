@@ -290,6 +290,8 @@ class RunResult:
     """Themes over the topics (empty for runs saved before themes existed)."""
     label_sets: tuple[LabelSet, ...] = ()
     """Topic label sets by language; the first is the one ``topics`` show."""
+    mentions: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    """Other topics the texts raise: ``(m, 2)`` ``(unique position, topic id)`` pairs (:mod:`pipeline.multitopic`)."""
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""

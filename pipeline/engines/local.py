@@ -99,6 +99,11 @@ def run(
         table = load_table(data, filename=filename, options=config.load)
         documents = prepare_documents(table, text_column=config.text_column, max_chars=config.max_chars)
         report("load", 1, 1)
+    from pipeline.explore.drivers import rating_info
+
+    rating = rating_info(
+        table.frame, text_column=documents.text_column, column=config.rating_column, scale=config.rating_scale
+    )
     unique = documents.unique_rows
     unique_texts = [documents.texts[i] for i in unique]
 
@@ -226,6 +231,17 @@ def run(
             topics, themes, taxonomy_info = finish_taxonomy(
                 taxonomy, documents, clustering.labels, topics, languages=languages, phrases=phrases
             )
+    with _timed(timings, "multi_topic"):
+        from pipeline.multitopic import run_mentions
+
+        mentions = run_mentions(
+            enabled=config.multi_topic,
+            texts=unique_texts,
+            labels=clustering.labels,
+            vectors=embeddings.vectors,
+            embedder=embedder,
+            cache=cache,
+        )
     language_counts = dict(Counter(code for code in languages if code).most_common())
     coverage = language_coverage(model_name=model_name, languages=language_counts)
     if coverage["warning"]:
@@ -278,6 +294,8 @@ def run(
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "ledger": ledger.to_dict(),
         "edits": [],
+        "rating": rating,
+        "multi_topic": mentions.info,
     }
     if taxonomy_info is not None:
         manifest["taxonomy"] = taxonomy_info
@@ -302,6 +320,7 @@ def run(
         manifest=manifest,
         themes=themes,
         label_sets=(label_set,),
+        mentions=mentions.pairs,
     )
 
 
