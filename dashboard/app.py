@@ -45,6 +45,7 @@ pages = {
         _page("map", ":material/scatter_plot:"),
         _page("search", ":material/search:"),
         _page("trends", ":material/trending_up:"),
+        _page("drivers", ":material/star_half:"),
     ],
     t("nav.section.share"): [
         _page("export", ":material/download:"),

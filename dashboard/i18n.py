@@ -23,6 +23,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.map": {"en": "Map", "zh": "地图"},
     "nav.search": {"en": "Search", "zh": "搜索"},
     "nav.trends": {"en": "Trends", "zh": "趋势"},
+    "nav.drivers": {"en": "Drivers", "zh": "驱动因素"},
     "nav.export": {"en": "Export", "zh": "导出"},
     "nav.runs": {"en": "Runs", "zh": "历史运行"},
     "sidebar.language": {"en": "Language", "zh": "界面语言"},
@@ -490,6 +491,71 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "本次运行沿用了之前运行的主题。每个主题之前与现在的占比，附双比例 z 检验（p < 0.05 为显著）；"
         "新主题没有之前的占比。",
     },
+    # ---------------------------------------------------------------- drivers page
+    "drivers.title": {"en": "Drivers and segments", "zh": "驱动因素与细分"},
+    "drivers.intro": {
+        "en": "Which topics pull the rating down most, and which topics a segment talks about more or less than others.",
+        "zh": "哪些主题最拉低评分，以及某个细分群体比其他人更多或更少谈到哪些主题。",
+    },
+    "drivers.rating_column": {"en": "Rating or NPS column", "zh": "评分或 NPS 列"},
+    "drivers.pick_rating": {"en": "Choose the rating column", "zh": "请选择评分列"},
+    "drivers.no_rating": {
+        "en": "No column looks like a rating. Choose the column with stars, scores or a 0-10 NPS answer.",
+        "zh": "没有看起来像评分的列。请选择星级、分数或 0-10 NPS 回答所在的列。",
+    },
+    "drivers.not_ratings": {
+        "en": "The column {column} holds too few numbers to be a rating; choose another column.",
+        "zh": "列 {column} 中的数字太少，不能作为评分；请选择其他列。",
+    },
+    "drivers.scale": {"en": "Score", "zh": "计分"},
+    "drivers.scale.auto": {"en": "Auto", "zh": "自动"},
+    "drivers.scale.mean": {"en": "Mean", "zh": "平均分"},
+    "drivers.scale.nps": {"en": "NPS", "zh": "NPS"},
+    "drivers.unit.mean": {"en": "rating points", "zh": "评分点"},
+    "drivers.unit.nps": {"en": "NPS points", "zh": "NPS 点"},
+    "drivers.overall.mean": {"en": "Mean rating", "zh": "平均评分"},
+    "drivers.overall.nps": {"en": "NPS", "zh": "NPS"},
+    "drivers.overall_ci": {"en": "95% interval", "zh": "95% 置信区间"},
+    "drivers.rated": {"en": "Rated rows", "zh": "有评分的行"},
+    "drivers.how": {
+        "en": "{scale}. Impact: how many {unit} the overall score would gain without the topic's complaints (its rows below neutral).",
+        "zh": "{scale}。影响：如果没有该主题的投诉（低于中性的行），总分会提高多少{unit}。",
+    },
+    "drivers.unreadable": {
+        "en": "{n} cells are not a rating on this scale and are left out.",
+        "zh": "{n} 个单元格不是该量表上的评分，已忽略。",
+    },
+    "drivers.chart_impact": {"en": "Impact on the score ({unit})", "zh": "对总分的影响（{unit}）"},
+    "drivers.chart_score": {
+        "en": "Topic score, 95% interval ({unit})",
+        "zh": "主题得分及 95% 区间（{unit}）",
+    },
+    "drivers.col_mean": {"en": "Topic score", "zh": "主题得分"},
+    "drivers.col_rest": {"en": "Score of the rest", "zh": "其余得分"},
+    "drivers.col_impact": {"en": "Impact", "zh": "影响"},
+    "drivers.segments": {"en": "Segments", "zh": "细分"},
+    "drivers.segments_help": {
+        "en": "Compare two values of any column (country, product, plan, channel…): the share of each segment's rows in each topic, "
+        "with a two-proportion z-test corrected for the number of topics.",
+        "zh": "比较任意列（国家、产品、套餐、渠道…）的两个取值：每个细分中各主题所占的比例，并对主题数量做多重检验校正的双比例 z 检验。",
+    },
+    "drivers.no_segments": {
+        "en": "No column has between 2 and 50 distinct values to compare.",
+        "zh": "没有取值个数在 2 到 50 之间、可供比较的列。",
+    },
+    "drivers.segment_column": {"en": "Segment column", "zh": "细分列"},
+    "drivers.segment_a": {"en": "Segment A", "zh": "细分 A"},
+    "drivers.segment_b": {"en": "Against", "zh": "对比"},
+    "drivers.rest": {"en": "(all other rows)", "zh": "（其余所有行）"},
+    "drivers.correction": {"en": "Correction", "zh": "校正"},
+    "drivers.corr.holm": {"en": "Holm", "zh": "Holm"},
+    "drivers.corr.bh": {"en": "Benjamini-Hochberg", "zh": "Benjamini-Hochberg"},
+    "drivers.segment_summary": {
+        "en": "**{a}** against **{b}**: {over} topics significantly over-indexed, {under} under-indexed.",
+        "zh": "**{a}** 对比 **{b}**：{over} 个主题显著偏高，{under} 个显著偏低。",
+    },
+    "drivers.share_diff": {"en": "Share in A minus share in B (pp)", "zh": "A 中占比减 B 中占比（百分点）"},
+    "drivers.breakdown": {"en": "Every topic by every segment", "zh": "各主题在各细分中的占比"},
     # ---------------------------------------------------------------- export page
     "export.title": {"en": "Export", "zh": "导出"},
     "export.intro": {

@@ -112,6 +112,7 @@ _APP_JS = """
   }
   draw("map");
   draw("sizes");
+  draw("drivers");
 })();
 """
 
@@ -278,6 +279,68 @@ def _bar_figure(result: RunResult, colors: Mapping[int, str]) -> tuple[dict[str,
         "marker": {"color": [colors.get(t.id, OUTLIER_COLOR) for t in topics]},
     }
     return {"data": [trace], "layout": layout, "config": {"displayModeBar": False}}, note
+
+
+def _drivers(result: RunResult, *, limit: int = 15) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The rating drivers (:mod:`pipeline.explore.drivers`): a bar chart of impact and a table."""
+    from pipeline.explore.drivers import run_drivers
+
+    found = run_drivers(result)
+    if found is None or found.frame.empty:
+        return None, None
+    frame = found.frame.head(limit)
+    labels = [plotly_text(shorten(f"#{int(r.topic_id)} {r.name}", LABEL_CHARS)) for r in frame.itertuples()]
+    unit = found.scale.unit
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": [round(float(v), 4) for v in frame["rating_impact"]],
+        "y": labels,
+        "text": [f"{v:+.2f}" for v in frame["rating_impact"]],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertext": [
+            f"<b>{label}</b><br>score {r.rating_mean:.2f} ({r.rating_ci_low:.2f}–{r.rating_ci_high:.2f}) "
+            f"vs {r.rating_mean_rest:.2f}<br>impact {r.rating_impact:+.3f} {unit}"
+            for label, r in zip(labels, frame.itertuples(), strict=True)
+        ],
+        "hoverinfo": "text",
+        "marker": {"color": ["#E15759" if v > 0 else "#59A14F" for v in frame["rating_impact"]]},
+    }
+    layout = {
+        "height": 70 + 26 * len(frame),
+        "margin": {"l": 10, "r": 50, "t": 10, "b": 40},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "xaxis": {"title": {"text": f"impact on the score ({unit})"}, "gridcolor": "#eef1f5"},
+        "yaxis": {"autorange": "reversed", "automargin": True, "tickfont": {"size": 12}},
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif"},
+    }
+    rows = [
+        {
+            "rank": int(r.rank),
+            "id": int(r.topic_id),
+            "name": display_text(str(r.name)),
+            "n": int(r.rating_n),
+            "mean": f"{r.rating_mean:.2f}",
+            "ci": f"{r.rating_ci_low:.2f}–{r.rating_ci_high:.2f}" if r.rating_n > 1 else "",
+            "rest": f"{r.rating_mean_rest:.2f}",
+            "impact": f"{r.rating_impact:+.3f}",
+        }
+        for r in frame.itertuples()
+    ]
+    info = {
+        "column": display_text(found.column),
+        "kind": "NPS" if found.scale.kind == "nps" else "mean rating",
+        "reason": display_text(found.scale.reason),
+        "overall": f"{found.overall:.2f}",
+        "overall_ci": f"{found.overall_ci[0]:.2f}–{found.overall_ci[1]:.2f}",
+        "n_rated": found.n_rated,
+        "unit": unit,
+        "rows": rows,
+    }
+    figure = {"data": [trace], "layout": layout, "config": {"displayModeBar": False}}
+    return figure, info
 
 
 # ------------------------------------------------------------------------------------------ context
@@ -465,6 +528,7 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
     colors = topic_colors(result)
     map_fig, map_note = _map_figure(result, colors, max_points=max_points)
     bar_fig, bar_note = _bar_figure(result, colors)
+    drivers_fig, drivers = _drivers(result)
     outliers = next((t for t in result.topics if t.id == OUTLIER), None)
     language_counts = Counter(code for code in result.languages if code)
     run_items = [(k, shorten(v, 300)) for k, v in _flatten("", manifest) if k not in {"input.columns"}]
@@ -501,7 +565,8 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "comparison": _comparison_rows(result),
         "map_note": map_note,
         "bar_note": bar_note,
-        "figures": {"map": map_fig, "sizes": bar_fig},
+        "drivers": drivers,
+        "figures": {"map": map_fig, "sizes": bar_fig, "drivers": drivers_fig},
         "run_items": run_items,
     }
 

@@ -131,7 +131,7 @@ def test_only_the_two_fixed_scripts_run(parsed) -> None:
     assert "Plotly.newPlot" in executable[1][1] and len(executable[1][1]) < 2000
     assert all(not a for a, _ in executable), "no src or other attributes on scripts"
     data_blocks = [b for a, b in parsed.scripts if a.get("type") == "application/json"]
-    assert len(data_blocks) == 2
+    assert len(data_blocks) == 3  # map, sizes, drivers (the factory has a rating column)
 
 
 def test_csp_forbids_remote_loads_and_allows_only_hashed_scripts(parsed) -> None:
@@ -196,11 +196,11 @@ def test_invisible_characters_removed_from_display(parsed) -> None:
 
 def test_chart_json_is_escaped_and_inert(page, parsed) -> None:
     raw_blocks = re.findall(r'<script type="application/json" id="[a-z]+-data">(.*?)</script>', page, re.S)
-    assert len(raw_blocks) == 2
+    assert len(raw_blocks) == 3
     for raw in raw_blocks:
         assert not set(raw) & {"<", ">", "&"}, "JSON in the page escapes < > &"
     figures = _figures(parsed)
-    assert set(figures) == {"map", "sizes"}
+    assert set(figures) == {"map", "sizes", "drivers"}
     for figure in figures.values():
         shown = [
             *[
