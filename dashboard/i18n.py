@@ -491,6 +491,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "本次运行沿用了之前运行的主题。每个主题之前与现在的占比，附双比例 z 检验（p < 0.05 为显著）；"
         "新主题没有之前的占比。",
     },
+    "topics.breakdown_other": {"en": "Break down by another column", "zh": "按其他列细分"},
     # ---------------------------------------------------------------- drivers page
     "drivers.title": {"en": "Drivers and segments", "zh": "驱动因素与细分"},
     "drivers.intro": {

@@ -229,3 +229,16 @@ def test_report_has_a_drivers_section_only_with_ratings() -> None:
     assert html.escape(str(top["name"])) in page and f"{top['rating_impact']:+.3f}" in page
     no_rating = dataclasses.replace(result, table=result.table.drop(columns="rating"))
     assert 'id="drivers-section"' not in render_html(no_rating)
+
+
+def test_topics_page_breaks_a_topic_down_by_any_column(app, workspace: Path) -> None:
+    result = _with_column(make_result(120, with_payloads=False), "plan", ["free", "pro", "team"] * 40)
+    open_result(app, result, workspace / "run-breakdown")
+    goto(app, "topics")
+    assert not app.exception
+    assert "plan" in app.selectbox(key="w_breakdown_col").options
+    before = len(app.dataframe)
+    app.selectbox(key="w_breakdown_col").set_value("plan").run()
+    assert not app.exception
+    assert len(app.dataframe) == before + 1
+    assert set(app.dataframe[-1].value["value"]) <= {"free", "pro", "team"}

@@ -243,21 +243,29 @@ def _texts(result, topic_id: int, extra: list[str]) -> None:
 
 
 def _breakdowns(result, topic_id: int, roles: dict[str, str]) -> None:
+    from pipeline.explore.segments import categorical_columns
+
     columns: list[tuple[str, str]] = [("language", roles.get("language", "language"))]
     for role in ("rating", "channel"):
         if role in roles:
             columns.append((role, roles[role]))
+    shown = {column for _, column in columns}
+    more = [c for c in categorical_columns(result) if c not in shown]
+    if more:  # any other categorical column (country, product, plan...)
+        other = st.selectbox(t("topics.breakdown_other"), more, index=None, key="w_breakdown_col")
+        if other:
+            columns.append(("other", other))
     cols = st.columns(len(columns))
     for col, (role, column) in zip(cols, columns, strict=True):
         with col:
-            st.markdown(f"**{t(f'role.{role}')}**")
+            st.markdown(f"**{ui.md_escape(column, limit=40) if role == 'other' else t(f'role.{role}')}**")
             frame = analysis.topic_breakdown(result, topic_id, column=column)
             st.dataframe(
                 frame.head(15),
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    "value": st.column_config.TextColumn(t(f"role.{role}")),
+                    "value": st.column_config.TextColumn(column if role == "other" else t(f"role.{role}")),
                     "count": st.column_config.NumberColumn(t("topics.col_size")),
                     "share": st.column_config.ProgressColumn(
                         t("topics.share_topic"), format="percent", min_value=0.0, max_value=1.0
