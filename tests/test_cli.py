@@ -64,6 +64,12 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
         "share_before",
         "share_change",
         "p_value",
+        "mentions",
+        "rating_mean",
+        "rating_mean_rest",
+        "rating_ci_low",
+        "rating_ci_high",
+        "rating_impact",
     ]
     assert 4 <= len(topics) <= 40
     # Every topic belongs to exactly one theme, and the theme's name is the one in assignments.
@@ -76,6 +82,19 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
     assert pairs["topic_id"].is_unique, "one theme per topic"
     by_topic = dict(zip(topics["topic_id"], topics["theme_name"], strict=True))
     assert all(by_topic[t] == n for t, n in zip(pairs["topic_id"], pairs["theme_name"], strict=True))
+
+
+@pytest.mark.slow
+def test_sample_run_has_rating_drivers(report_dir: Path) -> None:
+    manifest = json.loads((report_dir / "run.json").read_text(encoding="utf-8"))
+    assert manifest["rating"]["column"] == "rating"  # detected by name and numbers
+    assert manifest["multi_topic"] == {"method": "off"}
+    topics = pd.read_csv(report_dir / "topics.csv", encoding="utf-8-sig")
+    real = topics[topics["topic_id"] >= 0]
+    assert real["rating_mean"].between(1, 5).all()
+    assert (real["rating_ci_low"] <= real["rating_mean"]).all()
+    assert (real["mentions"] == real["size"]).all()  # multi-topic is off by default
+    assert "What drives the rating" in (report_dir / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
