@@ -491,6 +491,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "本次运行沿用了之前运行的主题。每个主题之前与现在的占比，附双比例 z 检验（p < 0.05 为显著）；"
         "新主题没有之前的占比。",
     },
+    "topics.col_mentions": {"en": "Mentions", "zh": "提及"},
+    "topics.col_mentions_help": {
+        "en": "Rows that raise the topic, as their main topic or as one of their other topics (long texts split into parts).",
+        "zh": "提到该主题的行数：作为主要主题或其他主题（长文本按句子拆分）。",
+    },
     "topics.breakdown_other": {"en": "Break down by another column", "zh": "按其他列细分"},
     # ---------------------------------------------------------------- drivers page
     "drivers.title": {"en": "Drivers and segments", "zh": "驱动因素与细分"},

@@ -371,6 +371,9 @@ def _language_chips(counts: Mapping[str, int], *, limit: int | None = None) -> l
 
 
 def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str, Any]]:
+    from pipeline.multitopic import mention_counts
+
+    mentions = mention_counts(result)  # rows raising the topic, as primary or other topic
     cards = []
     for topic in ordered_topics(result):
         weights = [float(w) for _, w in topic.keywords]
@@ -400,6 +403,7 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
                 "color": colors.get(topic.id, OUTLIER_COLOR),
                 "size": int(topic.size),
                 "share": float(topic.share),
+                "other_mentions": max(0, mentions.get(int(topic.id), 0) - int(topic.size)),
                 "keywords": keywords,
                 "top_keywords": ", ".join(display_text(w) for w, _ in topic.keywords[:5]),
                 "keywords_original": ", ".join(display_text(w) for w, _ in topic.keywords_original[:10])

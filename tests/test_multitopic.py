@@ -185,3 +185,22 @@ def test_run_with_multi_topic_writes_other_topic_ids(tmp_path: Path) -> None:
     topics = topics_frame(result)
     assert (topics["mentions"] >= topics["size"]).all()
     assert result.row_labels().min() > EXCLUDED
+
+
+def test_report_and_topics_page_show_other_mentions(app, tmp_path: Path) -> None:
+    from pipeline.report import render_html
+    from tests._app_helpers import goto, open_result
+
+    result = make_result(60, with_payloads=False)
+    labels = result.clustering.labels
+    texts0 = np.flatnonzero(labels == 0)[:3]
+    result = _with_mentions(result, [[int(p), 1] for p in texts0])
+    extra = int(mt.mention_counts(result)[1] - next(t.size for t in result.topics if t.id == 1))
+    assert extra >= 3
+    assert f"+{extra} other" in render_html(result)
+    assert "other</span>" not in render_html(make_result(60, with_payloads=False))
+    open_result(app, result, tmp_path / "run-mentions")
+    goto(app, "topics")
+    assert not app.exception
+    table = app.dataframe[0].value.set_index("topic_id")  # the overview (a data editor)
+    assert table.loc[1, "mentions"] == table.loc[1, "size"] + extra

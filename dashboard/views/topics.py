@@ -108,6 +108,11 @@ def _table(result, current) -> None:
     frame = analysis.topic_overview(result)
     original = {tp.id: "; ".join(w for w, _ in tp.keywords_original[:8]) for tp in result.topics}
     frame["keywords_original"] = [original.get(int(i), "") for i in frame["topic_id"]]
+    if len(result.mentions):  # rows raising the topic as primary or other topic (pipeline.multitopic)
+        from pipeline.multitopic import mention_counts
+
+        counts = mention_counts(result)
+        frame.insert(3, "mentions", [counts.get(int(i), 0) for i in frame["topic_id"]])
     shown = result.label_sets[0].language if result.label_sets else ""
     key = f"w_topic_table_{current.version}_{shown}"
     ids = [int(i) for i in frame["topic_id"]]
@@ -117,7 +122,7 @@ def _table(result, current) -> None:
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(frame), 460),
-        disabled=["topic_id", "size", "share", "keywords", "languages", "keywords_original"],
+        disabled=["topic_id", "size", "mentions", "share", "keywords", "languages", "keywords_original"],
         on_change=_on_table_edit,
         args=(key, ids),
         column_config={
@@ -126,6 +131,12 @@ def _table(result, current) -> None:
                 t("topics.col_name"), help=t("topics.col_name_help"), width="medium"
             ),
             "size": st.column_config.NumberColumn(t("topics.col_size"), format="localized", width="small"),
+            "mentions": st.column_config.NumberColumn(
+                t("topics.col_mentions"),
+                help=t("topics.col_mentions_help"),
+                format="localized",
+                width="small",
+            ),
             "share": st.column_config.ProgressColumn(
                 t("topics.col_share"),
                 format="percent",
