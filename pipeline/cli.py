@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.compare_cli import add_parser as add_compare
 
     add_compare(sub)
+    from pipeline.drivers_cli import add_parser as add_drivers
+
+    add_drivers(sub)
     _add_search_parser(sub)
     _add_similar_parser(sub)
     return parser
@@ -230,6 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pipeline.compare_cli import main as compare_main
 
             return compare_main(args)
+        if args.command in ("drivers", "segments"):
+            from pipeline.drivers_cli import main as drivers_main
+
+            return drivers_main(args)
         if args.command == "search":
             return _search(args)
         if args.command == "similar":

@@ -242,3 +242,31 @@ def test_topics_page_breaks_a_topic_down_by_any_column(app, workspace: Path) -> 
     assert not app.exception
     assert len(app.dataframe) == before + 1
     assert set(app.dataframe[-1].value["value"]) <= {"free", "pro", "team"}
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def test_drivers_and_segments_commands(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from pipeline.store import save_run
+
+    result = _with_column(make_result(120, with_payloads=False), "plan", ["free", "pro", "team"] * 40)
+    run_dir = save_run(result, tmp_path / "run")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=300
+        )
+
+    done = cli("drivers", str(run_dir), "--out", str(tmp_path / "drivers.csv"))
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(tmp_path / "drivers.csv", encoding="utf-8-sig")
+    expected = drv.rating_drivers(result, column="rating").frame
+    assert list(written["topic_id"]) == list(expected["topic_id"])
+    assert written["rating_impact"].to_numpy() == pytest.approx(expected["rating_impact"].to_numpy())
+    done = cli("segments", str(run_dir), "--column", "plan", "--a", "pro", "--out", str(tmp_path / "s.csv"))
+    assert done.returncode == 0, done.stderr
+    assert list(pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig").columns) == list(seg.SEGMENT_COLUMNS)
+    done = cli("segments", str(run_dir), "--column", "nope")
+    assert done.returncode != 0 and "no column named 'nope'" in done.stderr and "Traceback" not in done.stderr
