@@ -491,6 +491,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "本次运行沿用了之前运行的主题。每个主题之前与现在的占比，附双比例 z 检验（p < 0.05 为显著）；"
         "新主题没有之前的占比。",
     },
+    "run.multi_topic": {"en": "Several topics per row", "zh": "每行可属于多个主题"},
+    "run.multi_topic_help": {
+        "en": "Split long texts into sentences and clauses and count a row in every topic it raises (its main topic stays). "
+        "Embeds the parts too, so it takes longer.",
+        "zh": "把长文本拆成句子和分句，并把一行计入它提到的每个主题（主要主题不变）。各部分也要向量化，因此耗时更长。",
+    },
     "topics.col_mentions": {"en": "Mentions", "zh": "提及"},
     "topics.col_mentions_help": {
         "en": "Rows that raise the topic, as their main topic or as one of their other topics (long texts split into parts).",

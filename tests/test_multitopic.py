@@ -204,3 +204,22 @@ def test_report_and_topics_page_show_other_mentions(app, tmp_path: Path) -> None
     assert not app.exception
     table = app.dataframe[0].value.set_index("topic_id")  # the overview (a data editor)
     assert table.loc[1, "mentions"] == table.loc[1, "size"] + extra
+
+
+def test_run_page_passes_the_multi_topic_choice(app, monkeypatch) -> None:
+    from dashboard import jobs, services
+    from tests._app_helpers import goto
+
+    started: list = []
+    monkeypatch.setattr(
+        services,
+        "start_run",
+        lambda upload, config: started.append(config) or jobs.start(lambda job: "", filename=upload.filename),
+    )
+    app.button(key="w_sample").click().run()
+    goto(app, "run")
+    assert app.checkbox(key="w_multi_topic").value is False  # off by default (bench/multitopic.py)
+    app.checkbox(key="w_multi_topic").check().run()
+    app.button(key="w_start").click().run()
+    assert not app.exception
+    assert started and started[-1].multi_topic is True

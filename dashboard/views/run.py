@@ -74,6 +74,12 @@ def _settings(upload, docs) -> None:
                 min_size = int(col1.number_input(t("run.min_size"), 2, 10_000, 10, key="w_min"))
             assign = col1.checkbox(t("run.assign_outliers"), key="w_assign")
         seed = int(col2.number_input(t("run.seed"), 0, 2**32 - 1, 42, key="w_seed", help=t("run.seed_help")))
+        multi_topic = col1.checkbox(
+            t("run.multi_topic"),
+            value=RunConfig().multi_topic,
+            key="w_multi_topic",
+            help=t("run.multi_topic_help"),
+        )
         fit_rows = RunConfig().umap_fit_rows
         if docs is not None and len(docs.unique_rows) > fit_rows:
             # Only large files are fitted on a sample; offer the quality/speed trade-off there.
@@ -110,6 +116,7 @@ def _settings(upload, docs) -> None:
                     umap_fit_rows=fit_rows,
                     label_language=state.label_lang(),
                     taxonomy=taxonomy,
+                    multi_topic=multi_topic,
                     load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
                 )
             )
