@@ -165,7 +165,12 @@ def main() -> int:
             [categories(r, others, primary=False) for r in rows_single],
             list(singles["category"]),
         )
-        variants[f"quantile_{q:g}"] = {**figures, "seconds": round(seconds, 2), **found.info}
+        variants[f"quantile_{q:g}"] = {
+            **figures,
+            "seconds": round(seconds, 2),
+            "parts_per_text_embedded": round(found.info["parts_embedded"] / len(unique_texts), 3),
+            **found.info,
+        }
         print(f"q={q:g}: {figures}  {seconds:.1f} s", flush=True)
     print(f"off: {base}")
     embed_s = float(result.manifest["timings_s"].get("embed", 0.0))
@@ -179,6 +184,7 @@ def main() -> int:
         "seed": args.seed,
         "n_topics": result.clustering.n_topics,
         "default_quantile": QUANTILE,
+        "texts_embedded": len(unique_texts),
         "run_seconds": round(run_s, 1),
         "embed_seconds": round(embed_s, 1),
         "variants": variants,

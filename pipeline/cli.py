@@ -133,10 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--multi-topic",
-        action=argparse.BooleanOptionalAction,
-        default=None,
+        choices=("auto", "on", "off"),
+        default="auto",
         help="split long texts into sentences/clauses and count each row in every topic it raises "
-        "(other_topic_ids); default: off (see bench/results/multitopic.json)",
+        "(other_topic_ids); auto (default): on up to 100,000 distinct texts",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -355,7 +355,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         taxonomy=str(args.taxonomy) if args.taxonomy else None,
         rating_column=args.rating_column,
         rating_scale=args.rating_scale,
-        multi_topic=RunConfig().multi_topic if args.multi_topic is None else bool(args.multi_topic),
+        multi_topic=args.multi_topic,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,

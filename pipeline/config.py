@@ -14,6 +14,7 @@ LABELLER_NAMES: tuple[str, ...] = ("auto", "offline", "openai")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 RATING_SCALES: tuple[str, ...] = ("auto", "mean", "nps")
+MULTI_TOPIC: tuple[str, ...] = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ class RunConfig:
             assigned to; rows that fit none become new topics (:mod:`pipeline.taxonomy`).
         rating_column: Column of ratings or NPS answers for the drivers; ``None`` detects one.
         rating_scale: ``auto``, ``mean`` or ``nps`` (:mod:`pipeline.explore.drivers`).
-        multi_topic: Find the other topics each long text raises (:mod:`pipeline.multitopic`);
-            off by default, as measured by ``bench/multitopic.py``.
+        multi_topic: Find the other topics each long text raises (:mod:`pipeline.multitopic`):
+            ``auto`` (on up to ``multitopic.AUTO_MAX_TEXTS`` distinct texts), ``on`` or ``off``;
+            measured by ``bench/multitopic.py``.
     """
 
     text_column: str | None = None
@@ -73,7 +75,7 @@ class RunConfig:
     taxonomy: str | None = None
     rating_column: str | None = None
     rating_scale: str = "auto"
-    multi_topic: bool = False
+    multi_topic: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +112,8 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append(
             f"rating_scale must be one of {', '.join(RATING_SCALES)} (got {config.rating_scale!r})"
         )
+    if config.multi_topic not in MULTI_TOPIC:
+        problems.append(f"multi_topic must be one of {', '.join(MULTI_TOPIC)} (got {config.multi_topic!r})")
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

@@ -17,7 +17,10 @@ The result is an ``(m, 2)`` array of ``(unique position, topic id)`` pairs (``Ru
 :func:`other_topic_ids` gives the ``assignments.csv`` column.
 
 Measured by ``bench/multitopic.py`` on m_absa (see ``bench/results/multitopic.json`` and
-:data:`DEFAULT_ON`).
+:data:`QUANTILE`, :data:`AUTO_MAX_TEXTS`). On 600 two-aspect reviews among 2,549
+single-aspect ones (restaurant, 21 languages, USE-m), both aspects were found for 19.5 % of the
+reviews (0 % with the primary topic alone) and the aspect F1 rose from 0.434 to 0.563, while 5.5 %
+of the single-aspect rows gained a wrong other topic.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from pipeline.types import EXCLUDED, OUTLIER, RunResult
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ON = False
-"""Whether ``run`` looks for other topics unless told (``--multi-topic``); see the bench figures."""
-QUANTILE = 0.5
+AUTO_MAX_TEXTS = 100_000
+"""``--multi-topic auto`` looks for other topics up to this many distinct texts (the parts are
+embedded too: about 1.1x the run's embedding work on m_absa, where 42 % of the texts split)."""
+QUANTILE = 0.25
 """A part joins a topic when it is at least as close to the centroid as this quantile of its members."""
 MIN_CHARS = 12
 """Parts shorter than this (in characters; CJK characters count 2.5) are glued to a neighbour."""
@@ -278,16 +282,20 @@ def remap_mentions(pairs: np.ndarray, merged: Sequence[int], target: int, labels
 
 
 def run_mentions(
-    *, enabled: bool, texts: Sequence[str], labels: np.ndarray, vectors: np.ndarray, embedder: Any, cache: Any
+    *, mode: str, texts: Sequence[str], labels: np.ndarray, vectors: np.ndarray, embedder: Any, cache: Any
 ) -> Mentions:
-    """The run's stage: :func:`find_mentions` when ``enabled`` (``RunConfig.multi_topic``), else none."""
-    if not enabled:
-        return Mentions(pairs=np.zeros((0, 2), dtype=np.int64), info={"method": "off"})
-    return find_mentions(texts, labels, vectors, embedder=embedder, cache=cache)
+    """The run's stage (``RunConfig.multi_topic``): ``on``, ``off``, or ``auto`` (on up to
+    :data:`AUTO_MAX_TEXTS` distinct texts); ``info["reason"]`` says which and why."""
+    if mode == "off" or (mode == "auto" and len(texts) > AUTO_MAX_TEXTS):
+        reason = "off by request" if mode == "off" else f"auto: off above {AUTO_MAX_TEXTS:,} distinct texts"
+        return Mentions(pairs=np.zeros((0, 2), dtype=np.int64), info={"method": "off", "reason": reason})
+    found = find_mentions(texts, labels, vectors, embedder=embedder, cache=cache)
+    reason = "on by request" if mode == "on" else f"auto: on up to {AUTO_MAX_TEXTS:,} distinct texts"
+    return Mentions(pairs=found.pairs, info={**found.info, "reason": reason})
 
 
 __all__ = [
-    "DEFAULT_ON",
+    "AUTO_MAX_TEXTS",
     "Mentions",
     "find_mentions",
     "membership",

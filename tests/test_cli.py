@@ -88,12 +88,18 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
 def test_sample_run_has_rating_drivers(report_dir: Path) -> None:
     manifest = json.loads((report_dir / "run.json").read_text(encoding="utf-8"))
     assert manifest["rating"]["column"] == "rating"  # detected by name and numbers
-    assert manifest["multi_topic"] == {"method": "off"}
+    assert manifest["multi_topic"]["method"] == "parts"  # auto: on for a small file
+    assert manifest["multi_topic"]["reason"].startswith("auto: on")
     topics = pd.read_csv(report_dir / "topics.csv", encoding="utf-8-sig")
     real = topics[topics["topic_id"] >= 0]
     assert real["rating_mean"].between(1, 5).all()
     assert (real["rating_ci_low"] <= real["rating_mean"]).all()
-    assert (real["mentions"] == real["size"]).all()  # multi-topic is off by default
+    assert (real["mentions"] >= real["size"]).all()  # other topics add mentions, never take any
+    assignments = pd.read_csv(
+        report_dir / "assignments.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    others = assignments["other_topic_ids"]
+    assert int((real["mentions"] - real["size"]).sum()) == sum(len(o.split(";")) for o in others if o)
     assert "What drives the rating" in (report_dir / "report.html").read_text(encoding="utf-8")
 
 

@@ -173,7 +173,7 @@ def test_run_with_multi_topic_writes_other_topic_ids(tmp_path: Path) -> None:
     texts = [f"{sentences[i % 4]} Order {i}." for i in range(80)]
     texts += [f"{sentences[i % 4]} {sentences[(i + 1) % 4]} Case {i}." for i in range(40)]
     data = pd.DataFrame({"text": texts, "stars": [str(1 + i % 5) for i in range(len(texts))]})
-    config = RunConfig(multi_topic=True, seed=1, use_cache=False, n_topics=4)
+    config = RunConfig(multi_topic="on", seed=1, use_cache=False, n_topics=4)
     result = run(
         data.to_csv(index=False).encode(), filename="f.csv", config=config, embedder=create_embedder("fake")
     )
@@ -218,8 +218,8 @@ def test_run_page_passes_the_multi_topic_choice(app, monkeypatch) -> None:
     )
     app.button(key="w_sample").click().run()
     goto(app, "run")
-    assert app.checkbox(key="w_multi_topic").value is False  # off by default (bench/multitopic.py)
-    app.checkbox(key="w_multi_topic").check().run()
+    assert app.checkbox(key="w_multi_topic").value is True  # auto by default (bench/multitopic.py)
+    app.checkbox(key="w_multi_topic").uncheck().run()
     app.button(key="w_start").click().run()
     assert not app.exception
-    assert started and started[-1].multi_topic is True
+    assert started and started[-1].multi_topic == "off"

@@ -76,7 +76,7 @@ def _settings(upload, docs) -> None:
         seed = int(col2.number_input(t("run.seed"), 0, 2**32 - 1, 42, key="w_seed", help=t("run.seed_help")))
         multi_topic = col1.checkbox(
             t("run.multi_topic"),
-            value=RunConfig().multi_topic,
+            value=RunConfig().multi_topic != "off",
             key="w_multi_topic",
             help=t("run.multi_topic_help"),
         )
@@ -116,7 +116,7 @@ def _settings(upload, docs) -> None:
                     umap_fit_rows=fit_rows,
                     label_language=state.label_lang(),
                     taxonomy=taxonomy,
-                    multi_topic=multi_topic,
+                    multi_topic="auto" if multi_topic else "off",
                     load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
                 )
             )

@@ -235,7 +235,7 @@ def run(
         from pipeline.multitopic import run_mentions
 
         mentions = run_mentions(
-            enabled=config.multi_topic,
+            mode=config.multi_topic,
             texts=unique_texts,
             labels=clustering.labels,
             vectors=embeddings.vectors,
