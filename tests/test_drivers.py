@@ -270,3 +270,17 @@ def test_drivers_and_segments_commands(tmp_path: Path) -> None:
     assert list(pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig").columns) == list(seg.SEGMENT_COLUMNS)
     done = cli("segments", str(run_dir), "--column", "nope")
     assert done.returncode != 0 and "no column named 'nope'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_drivers_page_with_hostile_data(app, workspace: Path) -> None:
+    from tests._result_factory import HOSTILE_HEADER
+
+    result = make_result(120)  # hostile names, a hostile header, "-1" ratings
+    open_result(app, result, workspace / "run-drivers-3")
+    goto(app, "drivers")
+    assert not app.exception and not texts(app, "error")
+    assert HOSTILE_HEADER in app.selectbox(key="w_seg_col").options
+    app.selectbox(key="w_seg_col").set_value(HOSTILE_HEADER).run()
+    assert not app.exception and not texts(app, "error")
+    shown = " ".join(m.value for m in app.markdown)
+    assert "](javascript" not in shown and "<script>" not in shown

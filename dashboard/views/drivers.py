@@ -90,7 +90,7 @@ def _drivers_section(result) -> None:
         index=columns.index(default) if default in columns else None,
         placeholder=t("drivers.pick_rating"),
         key="w_rating_col",
-        help=reason if default else None,
+        help=ui.md_escape(reason, limit=200) if default else None,
     )
     scale = c2.segmented_control(
         t("drivers.scale"),
