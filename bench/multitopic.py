@@ -187,6 +187,7 @@ def main() -> int:
         "texts_embedded": len(unique_texts),
         "run_seconds": round(run_s, 1),
         "embed_seconds": round(embed_s, 1),
+        "run_timings_s": result.manifest["timings_s"],  # multi_topic: the stage at the default (auto)
         "variants": variants,
         "machine": f"{platform.machine()}, shared and loaded 2-core machine",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -13,6 +13,7 @@ from pipeline.explore import segments as seg
 SCALES = ("auto", "mean", "nps")
 CORRECTIONS = ("holm", "bh")
 MAX_CHART_TOPICS = 25
+PAIN, GAIN = "#E15759", "#59A14F"  # impact bars: complaints pulling the score down, and the rest
 
 
 @st.cache_data(scope="session", max_entries=8, show_spinner=False)
@@ -45,7 +46,7 @@ def _impact_chart(result, found):
             x=frame["rating_impact"],
             y=labels,
             orientation="h",
-            marker={"color": [ui.PALETTE[2] if v > 0 else ui.PALETTE[3] for v in frame["rating_impact"]]},
+            marker={"color": [PAIN if v > 0 else GAIN for v in frame["rating_impact"]]},
             text=[f"{v:+.2f}" for v in frame["rating_impact"]],
             textposition="outside",
             cliponaxis=False,
@@ -149,7 +150,9 @@ def _segments_section(result) -> None:
         st.info(t("drivers.no_segments"), icon=":material/splitscreen:")
         return
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
-    column = c1.selectbox(t("drivers.segment_column"), columns, key="w_seg_col")
+    rating, _ = drv.rating_column_for(result)
+    first = next((i for i, c in enumerate(columns) if c != rating), 0)  # a rating is a poor segment
+    column = c1.selectbox(t("drivers.segment_column"), columns, index=first, key="w_seg_col")
     values = seg.segment_values(result, column).value_counts()
     options = [str(v) for v in values.index]
     a = c2.selectbox(t("drivers.segment_a"), options, key="w_seg_a")
@@ -180,7 +183,7 @@ def _segments_section(result) -> None:
     import plotly.graph_objects as go
 
     top = frame.head(MAX_CHART_TOPICS)
-    colors = {"over": ui.PALETTE[2], "under": ui.PALETTE[0], "same": "#B4BAC4"}
+    colors = {"over": "#F28E2B", "under": "#4E79A7", "same": "#B4BAC4"}
     fig = go.Figure(
         go.Bar(
             x=100 * top["share_diff"],

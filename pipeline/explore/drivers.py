@@ -180,7 +180,7 @@ def infer_scale(values: np.ndarray, *, column: str = "", kind: str = "auto") -> 
     high = next((t for t in _SCALE_TOPS if top <= t), top)
     neutral = (low + high) / 2
     return RatingScale(
-        "mean", low, high, neutral, f"mean rating on {low:g}-{high:g}; below {neutral:g} is a complaint"
+        "mean", low, high, neutral, f"Mean rating on {low:g}-{high:g}; below {neutral:g} is a complaint"
     )
 
 
