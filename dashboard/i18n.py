@@ -273,6 +273,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage.cluster": {"en": "Finding topics", "zh": "发现主题"},
     "stage.keywords": {"en": "Extracting keywords", "zh": "提取关键词"},
     "stage.languages": {"en": "Detecting languages", "zh": "识别语言"},
+    "stage.multi_topic": {"en": "Several topics per row", "zh": "每行多个主题"},
     "stage.report": {"en": "Writing the report", "zh": "生成报告"},
     "stage.save": {"en": "Saving the run", "zh": "保存结果"},
     # ---------------------------------------------------------------- topics page

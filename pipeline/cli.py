@@ -32,6 +32,7 @@ STAGE_LABELS = {
     "reduce": "Building the map",
     "cluster": "Finding topics",
     "keywords": "Naming topics",
+    "multi_topic": "Several topics per row",
     "report": "Writing report",
 }
 
@@ -553,7 +554,7 @@ class _TqdmProgress:
         if stage != self._stage:
             self.close()
             self._stage = stage
-            unit = "texts" if stage == "embed" else "steps"
+            unit = "texts" if stage in ("embed", "multi_topic") else "steps"
             # initial=done: texts already in the cache count as done but not in the speed, which would
             # otherwise read millions of texts/s on a cache hit
             self._bar = tqdm(

@@ -166,6 +166,7 @@ def find_mentions(
     cache: Any = None,
     quantile: float = QUANTILE,
     min_chars: int = MIN_CHARS,
+    progress: Any = None,
 ) -> Mentions:
     """The other topics each text raises (see the module docstring).
 
@@ -177,6 +178,7 @@ def find_mentions(
         cache: The run's embedding cache, or ``None``.
         quantile: Threshold quantile (:data:`QUANTILE`).
         min_chars: Shortest part (:data:`MIN_CHARS`).
+        progress: ``progress(done, total)`` in parts embedded; may raise ``Cancelled``.
 
     Returns:
         :class:`Mentions`.
@@ -194,7 +196,7 @@ def find_mentions(
     ids, centroids = topic_centroids(vectors, labels)
     thresholds = topic_thresholds(vectors, labels, ids, centroids, quantile=quantile)
     if parts and len(ids):
-        part_vectors = embed_texts(parts, embedder=embedder, cache=cache).vectors
+        part_vectors = embed_texts(parts, embedder=embedder, cache=cache, progress=progress).vectors
     else:
         part_vectors = np.zeros((0, vectors.shape[1]), dtype=np.float32)
     pairs = assign_parts(
@@ -282,14 +284,21 @@ def remap_mentions(pairs: np.ndarray, merged: Sequence[int], target: int, labels
 
 
 def run_mentions(
-    *, mode: str, texts: Sequence[str], labels: np.ndarray, vectors: np.ndarray, embedder: Any, cache: Any
+    *,
+    mode: str,
+    texts: Sequence[str],
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    embedder: Any,
+    cache: Any,
+    progress: Any = None,
 ) -> Mentions:
     """The run's stage (``RunConfig.multi_topic``): ``on``, ``off``, or ``auto`` (on up to
     :data:`AUTO_MAX_TEXTS` distinct texts); ``info["reason"]`` says which and why."""
     if mode == "off" or (mode == "auto" and len(texts) > AUTO_MAX_TEXTS):
         reason = "off by request" if mode == "off" else f"auto: off above {AUTO_MAX_TEXTS:,} distinct texts"
         return Mentions(pairs=np.zeros((0, 2), dtype=np.int64), info={"method": "off", "reason": reason})
-    found = find_mentions(texts, labels, vectors, embedder=embedder, cache=cache)
+    found = find_mentions(texts, labels, vectors, embedder=embedder, cache=cache, progress=progress)
     reason = "on by request" if mode == "on" else f"auto: on up to {AUTO_MAX_TEXTS:,} distinct texts"
     return Mentions(pairs=found.pairs, info={**found.info, "reason": reason})
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-STAGES: tuple[str, ...] = ("load", "languages", "embed", "reduce", "cluster", "keywords", "report", "save")
+STAGES: tuple[str, ...] = (
+    "load",
+    "languages",
+    "embed",
+    "reduce",
+    "cluster",
+    "keywords",
+    "multi_topic",
+    "report",
+    "save",
+)
 """Every stage a run reports, in the order :func:`pipeline.run.run` reports them (``report`` is
 the CLI's, ``save`` the dashboard's). Progress displays order their bars by this one list."""
 

@@ -174,9 +174,15 @@ def test_run_with_multi_topic_writes_other_topic_ids(tmp_path: Path) -> None:
     texts += [f"{sentences[i % 4]} {sentences[(i + 1) % 4]} Case {i}." for i in range(40)]
     data = pd.DataFrame({"text": texts, "stars": [str(1 + i % 5) for i in range(len(texts))]})
     config = RunConfig(multi_topic="on", seed=1, use_cache=False, n_topics=4)
+    seen: list[str] = []
     result = run(
-        data.to_csv(index=False).encode(), filename="f.csv", config=config, embedder=create_embedder("fake")
+        data.to_csv(index=False).encode(),
+        filename="f.csv",
+        config=config,
+        embedder=create_embedder("fake"),
+        progress=lambda stage, done, total: seen.append(stage),
     )
+    assert "multi_topic" in seen  # the parts' embedding reports progress (and can be cancelled)
     info = result.manifest["multi_topic"]
     assert info["method"] == "parts" and info["texts_split"] >= 40
     assert result.manifest["rating"]["column"] == "stars"

@@ -241,6 +241,7 @@ def run(
             vectors=embeddings.vectors,
             embedder=embedder,
             cache=cache,
+            progress=scaled(progress, "multi_topic"),
         )
     language_counts = dict(Counter(code for code in languages if code).most_common())
     coverage = language_coverage(model_name=model_name, languages=language_counts)
