@@ -26,6 +26,15 @@ def _compare(run_id: str, version: str, column: str, a: str, b: str | None, corr
     return seg.compare_segments(_result, column=column, a=a, b=b, correction=correction)  # type: ignore[arg-type]
 
 
+@st.cache_data(scope="session", max_entries=8, show_spinner=False)
+def _segment_choices(run_id: str, version: str, _result) -> dict[str, list[str]]:
+    """Column -> its values, most frequent first (every categorical column of the run)."""
+    return {
+        column: [str(v) for v in seg.segment_values(_result, column).value_counts().index]
+        for column in seg.categorical_columns(_result)
+    }
+
+
 def _impact_chart(result, found):
     """Slide-ready: each topic's impact on the overall score (bars) beside its score with CI (dots)."""
     import plotly.graph_objects as go
@@ -145,7 +154,8 @@ def _segments_section(result) -> None:
     current = state.open_run()
     st.subheader(t("drivers.segments"))
     st.caption(t("drivers.segments_help"))
-    columns = seg.categorical_columns(result)
+    choices = _segment_choices(current.run_id, current.version, result)
+    columns = list(choices)
     if not columns:
         st.info(t("drivers.no_segments"), icon=":material/splitscreen:")
         return
@@ -153,8 +163,7 @@ def _segments_section(result) -> None:
     rating, _ = drv.rating_column_for(result)
     first = next((i for i, c in enumerate(columns) if c != rating), 0)  # a rating is a poor segment
     column = c1.selectbox(t("drivers.segment_column"), columns, index=first, key="w_seg_col")
-    values = seg.segment_values(result, column).value_counts()
-    options = [str(v) for v in values.index]
+    options = choices[column]
     a = c2.selectbox(t("drivers.segment_a"), options, key="w_seg_a")
     rest = t("drivers.rest")
     b_options = [rest, *(v for v in options if v != a)]
