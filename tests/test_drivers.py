@@ -284,3 +284,22 @@ def test_drivers_page_with_hostile_data(app, workspace: Path) -> None:
     assert not app.exception and not texts(app, "error")
     shown = " ".join(m.value for m in app.markdown)
     assert "](javascript" not in shown and "<script>" not in shown
+
+
+def test_run_refuses_a_missing_rating_column_before_embedding() -> None:
+    from pipeline.config import RunConfig
+    from pipeline.embedders.registry import create_embedder
+    from pipeline.run import run
+
+    data = "text,stars\n" + "".join(f"feedback number {i} about the app,{1 + i % 5}\n" for i in range(40))
+    embedder = create_embedder("fake")
+    calls: list[str] = []
+    with pytest.raises(ConfigError, match="no column named 'rating'") as info:
+        run(
+            data.encode(),
+            filename="f.csv",
+            config=RunConfig(rating_column="rating"),
+            embedder=embedder,
+            progress=lambda stage, done, total: calls.append(stage),
+        )
+    assert info.value.code == "rating_column" and "embed" not in calls
