@@ -582,8 +582,8 @@ CURATE_STRINGS: dict[str, dict[str, str]] = {
         "zh": "我要退款\n退款还没到",
     },
     "curate.seed_threshold": {
-        "en": "Texts at cosine {value} or more to the phrases, and nearer them than to their own topic, join.",
-        "zh": "与示例余弦相似度不低于 {value} 且比原主题更接近示例的文本会加入。",
+        "en": "Texts at cosine {value} or more to the phrases join (derived from this run's topics).",
+        "zh": "与示例余弦相似度不低于 {value} 的文本会加入（阈值由本次运行的主题得出）。",
     },
     "curate.seed": {"en": "Create topic", "zh": "创建主题"},
     "curate.seed_need": {"en": "Give a name and at least one phrase.", "zh": "请填写名称和至少一条短语。"},
