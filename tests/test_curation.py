@@ -442,3 +442,19 @@ def test_cli_replays_edits_json_on_run_and_edit(tmp_path: Path, sample_csv: Path
     assert (
         refused.returncode == 2 and "split.topic_id" in refused.stderr and "Traceback" not in refused.stderr
     )
+
+
+def test_names_follow_the_texts_an_analyst_name_stays_while_the_topic_keeps_its_texts(
+    base: RunResult,
+) -> None:
+    small = min((t for t in base.topics if t.id >= 0), key=lambda t: t.size)
+    donor = next(t for t in base.topics if t.id >= 0 and t.id != small.id)
+    rows = tuple(_rows_of(base, donor.id))  # more than doubles the small topic
+    named = cur.apply_edit(base, cur.Rename(topic_id=small.id, name="Mine"))
+    grown = cur.apply_edit(named, cur.Move(rows=rows, to_topic=small.id))
+    assert grown.topic_names()[small.id] == "Mine"  # the analyst's name stays
+    unnamed = cur.apply_edit(base, cur.Move(rows=rows, to_topic=small.id))
+    after = next(t for t in unnamed.topics if t.id == small.id)
+    assert after.size == small.size + donor.size and after.keywords != small.keywords
+    assert after.name == after.auto_name  # a generated name is generated again for the new texts
+    assert donor.id not in unnamed.topic_names()  # every text moved away: the topic is gone

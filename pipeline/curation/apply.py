@@ -265,8 +265,13 @@ def relabel(
     changed = {int(t) for t in np.unique(old[diff])} | {int(t) for t in np.unique(labels[diff])}
     before = {t.id: t for t in result.topics}
     # A changed topic that still is mostly itself (at least half of its texts before and after)
-    # keeps its name; one that lost or gained most of its texts is named afresh.
-    kept = {tid for tid in changed if tid in before and tid >= 0 and _mostly_same(old, labels, tid)}
+    # keeps its name; one that lost or gained most of its texts is named afresh, except that a
+    # name the analyst gave stays as long as the topic keeps at least half of its texts.
+    kept = {
+        tid
+        for tid in changed
+        if tid in before and tid >= 0 and _mostly_same(old, labels, tid, grown=is_custom(result, before[tid]))
+    }
     custom = {tid: before[tid].name for tid in kept}
     custom.update({int(k): " ".join(v.split())[:120] for k, v in (names or {}).items() if v.strip()})
     custom.setdefault(NOT_RELEVANT, NOT_RELEVANT_NAME)
@@ -303,10 +308,12 @@ def relabel(
     return _recount_themes(edited, old)
 
 
-def _mostly_same(old: np.ndarray, new: np.ndarray, topic_id: int) -> bool:
+def _mostly_same(old: np.ndarray, new: np.ndarray, topic_id: int, *, grown: bool = False) -> bool:
+    """Whether topic ``topic_id`` keeps at least half of its texts (and, unless ``grown`` may be
+    ignored, at least half of its texts now were in it before)."""
     was, now = old == topic_id, new == topic_id
     both = int((was & now).sum())
-    return 2 * both >= int(was.sum()) and 2 * both >= int(now.sum()) and both > 0
+    return both > 0 and 2 * both >= int(was.sum()) and (grown or 2 * both >= int(now.sum()))
 
 
 def _recount_themes(result: RunResult, old_labels: np.ndarray) -> RunResult:
