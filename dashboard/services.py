@@ -317,11 +317,22 @@ def redo(current: OpenRun, *, author: str = "") -> tuple[OpenRun, dict[str, Any]
     return _view(path, current.base, log), redone
 
 
+_THRESHOLDS: dict[int, tuple[RunResult, float]] = {}
+
+
 def seed_threshold(result: RunResult) -> float:
-    """The cosine a text needs to join a seeded topic in this run (shown beside the seed form)."""
+    """The cosine a text needs to join a seeded topic in this run (shown beside the seed form;
+    the last few kept, since the page asks on every rerun)."""
     from pipeline.curation import seed_threshold as threshold
 
-    return threshold(result)[0]
+    hit = _THRESHOLDS.get(id(result))
+    if hit is not None and hit[0] is result:
+        return hit[1]
+    if len(_THRESHOLDS) >= _MAX_REPLAYS:
+        _THRESHOLDS.pop(next(iter(_THRESHOLDS)))
+    value = threshold(result)[0]
+    _THRESHOLDS[id(result)] = (result, value)
+    return value
 
 
 def undo_candidate(current: OpenRun, *, author: str = "") -> tuple[dict[str, Any] | None, list[int]]:

@@ -418,11 +418,12 @@ def _auto_parts(vectors: np.ndarray, *, seed: int) -> tuple[int, dict[int, float
         else np.arange(len(vectors))
     )
     scores: dict[int, float] = {}
+    picked = vectors[sample]  # each count is tried on the sample; the split itself uses every text
     for k in range(2, top + 1):
-        parts = KMeans(n_clusters=k, random_state=seed, n_init=4).fit_predict(vectors)
-        if len(np.unique(parts[sample])) < 2:
+        parts = KMeans(n_clusters=k, random_state=seed, n_init=4).fit_predict(picked)
+        if len(np.unique(parts)) < 2:
             continue
-        scores[k] = float(silhouette_score(vectors[sample], parts[sample], metric="cosine"))
+        scores[k] = float(silhouette_score(picked, parts, metric="cosine"))
     if not scores:
         return 2, {}
     return max(scores, key=lambda k: (round(scores[k], 3), -k)), scores
