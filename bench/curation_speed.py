@@ -19,7 +19,15 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "waimai_10k" / "waimai_10k.csv"
+_NAME = Path("waimai_10k") / "waimai_10k.csv"
+DATA = next(
+    (
+        p / _NAME
+        for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data")
+        if (p / _NAME).exists()
+    ),
+    ROOT.parent / "shared" / "data" / _NAME,
+)
 
 
 def main() -> None:
