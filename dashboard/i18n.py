@@ -630,6 +630,61 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+CURATE_STRINGS: dict[str, dict[str, str]] = {
+    "curate.title": {"en": "Curate topics", "zh": "整理主题"},
+    "curate.undo_n": {"en": "Undo ({n})", "zh": "撤销（{n}）"},
+    "curate.redo_n": {"en": "Redo ({n})", "zh": "重做（{n}）"},
+    "curate.redone": {"en": "Edit redone:", "zh": "已重做："},
+    "curate.nothing_to_redo": {"en": "There is no undone edit of yours to redo.", "zh": "没有可重做的修改。"},
+    "curate.not_relevant": {"en": "Not relevant", "zh": "不相关"},
+    "curate.new_topic": {"en": "A new topic", "zh": "新主题"},
+    "curate.split_title": {"en": "Split a topic", "zh": "拆分主题"},
+    "curate.split_n": {"en": "Into", "zh": "拆分为"},
+    "curate.split_auto": {"en": "auto (best silhouette)", "zh": "自动（轮廓系数最佳）"},
+    "curate.split_help": {
+        "en": "Re-clusters the topic's texts; the largest part keeps the topic's id.",
+        "zh": "重新聚类该主题的文本；最大的部分保留原编号。",
+    },
+    "curate.split": {"en": "Split", "zh": "拆分"},
+    "curate.split_done": {"en": "Topic split and saved.", "zh": "主题已拆分并保存。"},
+    "curate.delete_title": {"en": "Delete a topic", "zh": "删除主题"},
+    "curate.delete_to": {"en": "Its rows become", "zh": "其文本归为"},
+    "curate.to_outliers": {"en": "outliers", "zh": "离群点"},
+    "curate.to_not_relevant": {"en": "not relevant", "zh": "不相关"},
+    "curate.delete": {"en": "Delete", "zh": "删除"},
+    "curate.delete_done": {"en": "Topic deleted and saved.", "zh": "主题已删除并保存。"},
+    "curate.seed_title": {"en": "Seed a topic", "zh": "用示例创建主题"},
+    "curate.seed_name": {"en": "Name", "zh": "名称"},
+    "curate.seed_phrases": {"en": "Example phrases (one per line)", "zh": "示例短语（每行一条）"},
+    "curate.seed_phrases_ph": {
+        "en": "I want my money back\nrefund still missing",
+        "zh": "我要退款\n退款还没到",
+    },
+    "curate.seed_threshold": {
+        "en": "Texts at cosine {value} or more to the phrases join (derived from this run's topics).",
+        "zh": "与示例余弦相似度不低于 {value} 的文本会加入（阈值由本次运行的主题得出）。",
+    },
+    "curate.seed": {"en": "Create topic", "zh": "创建主题"},
+    "curate.seed_need": {"en": "Give a name and at least one phrase.", "zh": "请填写名称和至少一条短语。"},
+    "curate.seed_done": {"en": "Seeded topic created and saved.", "zh": "示例主题已创建并保存。"},
+    "curate.move_title": {"en": "Move the {n} selected rows", "zh": "移动选中的 {n} 行"},
+    "curate.move_hint": {
+        "en": "Select rows in the table (or with the lasso on the map) to move them.",
+        "zh": "在表格中（或在地图上用套索）选中行即可移动。",
+    },
+    "curate.move_to": {"en": "To", "zh": "移动到"},
+    "curate.move_name": {"en": "Name of the new topic", "zh": "新主题名称"},
+    "curate.move": {"en": "Move", "zh": "移动"},
+    "curate.move_done": {"en": "Rows moved and saved.", "zh": "已移动并保存。"},
+    "curate.hist_split": {"en": "split topic {id} ({n})", "zh": "拆分主题 {id}（{n}）"},
+    "curate.hist_move": {"en": "moved {n} rows to {to}", "zh": "将 {n} 行移动到 {to}"},
+    "curate.hist_delete": {"en": "deleted topic {id} (rows: {to})", "zh": "删除主题 {id}（文本：{to}）"},
+    "curate.hist_seed": {"en": "seeded a topic from {n} phrases", "zh": "用 {n} 条短语创建主题"},
+    "curate.hist_theme": {"en": "edited themes", "zh": "修改主题大类"},
+}
+STRINGS.update(CURATE_STRINGS)
+
+
 class Translator:
     """``t(key, **values)``: the string for the session's language."""
 

@@ -225,10 +225,26 @@ def reload(current: OpenRun) -> OpenRun:
     return _view(path, current.base, _read_edits(path))
 
 
-def _apply(base: RunResult, log: list[dict[str, Any]]) -> RunResult:
-    from pipeline.analysis import apply_edits
+_REPLAYS: dict[tuple[int, str], tuple[RunResult, RunResult]] = {}
+_MAX_REPLAYS = 8
 
-    return apply_edits(base, log) if log else base
+
+def _apply(base: RunResult, log: list[dict[str, Any]]) -> RunResult:
+    """``base`` with the log replayed (the last few replays kept: an edit's check and its view
+    replay the same log)."""
+    from pipeline.curation import apply_edits
+
+    if not log:
+        return base
+    key = (id(base), json.dumps(log, sort_keys=True, default=str))
+    hit = _REPLAYS.get(key)
+    if hit is not None and hit[0] is base:
+        return hit[1]
+    if len(_REPLAYS) >= _MAX_REPLAYS:
+        _REPLAYS.pop(next(iter(_REPLAYS)))
+    edited = apply_edits(base, log)
+    _REPLAYS[key] = (base, edited)
+    return edited
 
 
 def _replays(base: RunResult) -> Any:
@@ -239,7 +255,8 @@ def _replays(base: RunResult) -> Any:
 
 
 def edit(current: OpenRun, new_edit: dict[str, Any], *, author: str = "") -> tuple[OpenRun, int]:
-    """Append one rename/merge to the run's shared log; return the new view and how many edits
+    """Append one edit (rename, merge, split, move, delete, seed...) to the run's shared log; return
+    the new view and how many edits
     by other analysts it now includes that the old view did not.
 
     Raises:
@@ -249,6 +266,7 @@ def edit(current: OpenRun, new_edit: dict[str, Any], *, author: str = "") -> tup
     """
     from pipeline.store import append_edit
 
+    new_edit = _prepared(current, new_edit)
     path = Path(current.run_dir)
     if not current.log and current.edits:  # a view built without a log (tests, old callers)
         current = replace(current, log=list(current.edits), cursor=len(current.edits))
@@ -257,6 +275,64 @@ def edit(current: OpenRun, new_edit: dict[str, Any], *, author: str = "") -> tup
     log = append_edit(path, new_edit, author=author, based_on=current.cursor, check=_replays(current.base))
     merged = sum(1 for e in log[current.cursor : -1] if str(e.get("author") or "") != author)
     return _view(path, current.base, log), merged
+
+
+def _prepared(current: OpenRun, new_edit: dict[str, Any]) -> dict[str, Any]:
+    """The edit as saved: checked, a seed's vector computed once with the run's model, and the
+    topics a move or seed takes texts from (for conflict checks between analysts)."""
+    from pipeline.curation import from_dict, prepare, to_dict
+
+    edit = from_dict(new_edit)
+    extra: dict[str, Any] = {}
+    if edit.op == "seed" and not new_edit.get("vector"):
+        name, options = run_embedder(current.base)
+        model = embedder(name, "auto", json.dumps(options, sort_keys=True))
+        edit = prepare(edit, current.result, embedder=model)
+    if edit.op == "move":
+        labels = current.result.row_labels()
+        extra["from_topics"] = sorted({int(labels[r]) for r in new_edit["rows"] if 0 <= int(r) < len(labels)})
+    return {**to_dict(edit), **extra}
+
+
+def history(current: OpenRun, *, author: str = "") -> tuple[int, int]:
+    """How many steps this analyst can undo and redo now."""
+    from pipeline.store import active_entries, redo_candidates
+
+    log = current.log or current.edits
+    mine = sum(1 for _, e in active_entries(log) if str(e.get("author") or author) == author)
+    return mine, len(redo_candidates(log, author=author))
+
+
+def redo(current: OpenRun, *, author: str = "") -> tuple[OpenRun, dict[str, Any]]:
+    """Restore this analyst's last undone edit; return the view and the edit.
+
+    Raises:
+        EditConflict: Nothing to redo (``nothing_to_redo``).
+        ConfigError: The edit no longer replays on top of others' later edits.
+    """
+    from pipeline.store import redo_edit
+
+    path = Path(current.run_dir)
+    log, redone = redo_edit(path, author=author, check=_replays(current.base))
+    return _view(path, current.base, log), redone
+
+
+_THRESHOLDS: dict[int, tuple[RunResult, float]] = {}
+
+
+def seed_threshold(result: RunResult) -> float:
+    """The cosine a text needs to join a seeded topic in this run (shown beside the seed form;
+    the last few kept, since the page asks on every rerun)."""
+    from pipeline.curation import seed_threshold as threshold
+
+    hit = _THRESHOLDS.get(id(result))
+    if hit is not None and hit[0] is result:
+        return hit[1]
+    if len(_THRESHOLDS) >= _MAX_REPLAYS:
+        _THRESHOLDS.pop(next(iter(_THRESHOLDS)))
+    value = threshold(result)[0]
+    _THRESHOLDS[id(result)] = (result, value)
+    return value
 
 
 def undo_candidate(current: OpenRun, *, author: str = "") -> tuple[dict[str, Any] | None, list[int]]:

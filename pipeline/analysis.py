@@ -10,7 +10,7 @@ no Streamlit, no I/O, no model loading. The dashboard only renders what these re
   when only a sample of the points is drawn).
 * :func:`search`: semantic search with the run's own embedder (now :mod:`pipeline.search`).
 * :func:`topic_trends`, :func:`growing_topics`: topic volume over time.
-* :func:`apply_edits`: replay an analyst's rename/merge edit log onto a run.
+* :func:`apply_edits`: replay an analyst's edit log onto a run (now :mod:`pipeline.curation`).
 """
 
 from __future__ import annotations
@@ -467,37 +467,4 @@ def growing_topics(
 
 
 # -------------------------------------------------------------------------------------------- edits
-def apply_edits(result: RunResult, edits: Sequence[Mapping[str, Any]]) -> RunResult:
-    """Replay an analyst's edit log (renames and merges, in order) onto a run.
-
-    Each edit is ``{"op": "rename", "topic_id": 3, "name": "Delivery"}``,
-    ``{"op": "merge", "topic_ids": [2, 5], "name": "Refunds"}`` (``name`` may be empty to keep
-    the generated one), ``{"op": "rename_theme", "theme_id": 1, "name": "Logistics"}`` or
-    ``{"op": "merge_themes", "theme_ids": [1, 4], "name": "Logistics"}``. An
-    ``{"op": "undo", "target": <id>}`` entry cancels the earlier entry with that ``id`` (see :func:`pipeline.store.append_edit`), so undo is a replay without it.
-
-    Raises:
-        ConfigError: On an unknown operation or a topic that no longer exists.
-    """
-    from pipeline import topics as topic_ops
-    from pipeline.store import active_entries
-
-    for _, edit in active_entries(edits):
-        op = edit.get("op")
-        if op == "rename":
-            result = topic_ops.rename_topic(result, int(edit["topic_id"]), str(edit["name"]))
-        elif op == "merge":
-            ids = [int(i) for i in edit["topic_ids"]]
-            result = topic_ops.merge_topics(result, ids, str(edit.get("name") or "") or None)
-        elif op == "rename_theme":
-            from pipeline.themes import rename_theme
-
-            result = rename_theme(result, int(edit["theme_id"]), str(edit["name"]))
-        elif op == "merge_themes":
-            from pipeline.themes import merge_themes
-
-            ids = [int(i) for i in edit["theme_ids"]]
-            result = merge_themes(result, ids, str(edit.get("name") or "") or None)
-        else:
-            raise ConfigError(f"Unknown edit operation {op!r}.", code="edit")
-    return result
+from pipeline.curation.apply import apply_edits as apply_edits  # noqa: E402  (moved to pipeline.curation)

@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="split long texts into sentences/clauses and count each row in every topic it raises "
         "(other_topic_ids); auto (default): on up to 100,000 distinct texts",
     )
+    run.add_argument(
+        "--edits", type=Path, help="an edit log (edits.json) to apply to this run's topics and outputs"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -154,11 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="interface to listen on (default 127.0.0.1: this computer only)",
     )
     from pipeline.compare_cli import add_parser as add_compare
+    from pipeline.edit_cli import add_parser as add_edit
 
     add_compare(sub)
     from pipeline.drivers_cli import add_parser as add_drivers
 
     add_drivers(sub)
+    add_edit(sub)
     _add_search_parser(sub)
     _add_similar_parser(sub)
     return parser
@@ -238,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pipeline.drivers_cli import main as drivers_main
 
             return drivers_main(args)
+        if args.command == "edit":
+            from pipeline.edit_cli import main as edit_main
+
+            return edit_main(args)
         if args.command == "search":
             return _search(args)
         if args.command == "similar":
@@ -387,10 +396,16 @@ def _run(args: argparse.Namespace) -> int:
         result = run(data, filename=path.name, config=config, progress=progress)
         progress("report", 0, 1)
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
+        edited, log = result, list[dict[str, Any]]()
+        if args.edits:
+            from pipeline.edit_cli import replay_file
+
+            edited, log = replay_file(result, args.edits, device=args.device)
         # written to a fresh folder and swapped in: --out never mixes two runs (pipeline/outdir.py)
         with staged_output(args.out) as target:
-            written = [args.out / p.name for p in write_report(result, target, xlsx_max_rows=xlsx_limit)]
-            save_run(result, target)
+            save_run(result, target, edits=log)
+            written = [args.out / p.name for p in write_report(edited, target, xlsx_max_rows=xlsx_limit)]
+        result = edited
         progress("report", 1, 1)
     finally:
         progress.close()
@@ -408,7 +423,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     shown = result.topics[:12]
     for topic in shown:
-        label = "outliers" if topic.id < 0 else f"topic {topic.id}"
+        label = f"topic {topic.id}" if topic.id >= 0 else ("outliers" if topic.id == -1 else "set aside")
         print(f"  {label:>9}  {topic.size:6d} rows  {topic.name}")
     if len(result.topics) > len(shown):
         rest = len(result.topics) - len(shown)

@@ -239,7 +239,7 @@ def _add_comparison(result: RunResult, records: list[dict[str, Any]]) -> None:
     by_id = comparison.set_index("topic_id") if comparison is not None else None
     for record in records:
         topic_id = int(record["topic_id"])
-        record["origin"] = "" if topic_id == OUTLIER else origin.get(str(topic_id), "new")
+        record["origin"] = "" if topic_id < 0 else origin.get(str(topic_id), "new")
         row = by_id.loc[topic_id] if by_id is not None and topic_id in by_id.index else None
         for column in ("share_before", "share_change", "p_value"):
             record[column] = float(row[column]) if row is not None else float("nan")

@@ -553,7 +553,7 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "encoding": report.encoding or "",
         "file_format": report.format,
         "version": str(manifest.get("feedback_topics_version") or ""),
-        "n_topics": sum(1 for t in result.topics if t.id != OUTLIER),
+        "n_topics": sum(1 for t in result.topics if t.id >= 0),  # not outliers, not "not relevant"
         "outlier_share": float(outliers.share) if outliers else 0.0,
         "outlier_size": int(outliers.size) if outliers else 0,
         "languages": _language_chips(language_counts, limit=8),

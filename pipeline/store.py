@@ -7,7 +7,7 @@ Layout of a run folder::
     data/rows.parquet   analysis text, status and language per row
     data/*.npy          embeddings (float16), reduced coordinates, labels (never pickled)
     data/meta.json      load report, row issues, topics, clustering and embedding metadata
-    edits.json          the analyst's rename/merge log (replayed with pipeline.analysis.apply_edits)
+    edits.json          the analysts' edit log (replayed with pipeline.curation.apply_edits)
 
 Writes are atomic (temporary file + ``os.replace``), so a crash never leaves half a run.
 """
@@ -183,7 +183,8 @@ class EditConflict(FeedbackTopicsError):
     """An edit or undo cannot be saved as asked; nothing was written.
 
     ``code`` is ``conflict`` (someone else changed the same topics since the writer's version),
-    ``undo_blocked`` (a later edit by someone else builds on the one to undo) or ``nothing_to_undo``;
+    ``undo_blocked`` (a later edit by someone else builds on the one to undo), ``nothing_to_undo``
+    or ``nothing_to_redo``;
     ``topics`` names the topics involved.
     """
 
@@ -198,23 +199,96 @@ def entry_id(entry: Mapping[str, Any], index: int) -> str:
 
 
 def active_entries(log: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """(index, edit) for every rename/merge in ``log`` that no later ``undo`` entry cancels."""
-    undone = {str(e.get("target")) for e in log if e.get("op") == "undo"}
-    return [(i, dict(e)) for i, e in enumerate(log) if e.get("op") != "undo" and entry_id(e, i) not in undone]
+    """(index, edit) for every edit in ``log`` that no later ``undo`` cancels (or a ``redo`` restored)."""
+    undone, _ = _history(log)
+    return [
+        (i, dict(e)) for i, e in enumerate(log) if e.get("op") not in _META and entry_id(e, i) not in undone
+    ]
+
+
+_META = ("undo", "redo")
+
+
+def _history(log: Sequence[Mapping[str, Any]]) -> tuple[set[str], dict[str, list[str]]]:
+    """Replay the log's undo/redo entries: (ids undone now, each author's redo stack, top last).
+
+    An ``undo`` pushes its target on its author's stack, a ``redo`` pops it, and a new edit by
+    that author clears the stack (a new edit after undo drops the redo tail, as in any editor).
+    """
+    undone: set[str] = set()
+    stacks: dict[str, list[str]] = {}
+    for entry in log:
+        op = entry.get("op")
+        author = str(entry.get("author") or "")
+        target = str(entry.get("target"))
+        if op == "undo":
+            undone.add(target)
+            stacks.setdefault(author, []).append(target)
+        elif op == "redo":
+            undone.discard(target)
+            stack = stacks.get(author, [])
+            if target in stack:
+                stack.remove(target)
+        else:
+            stacks[author] = []
+    return undone, stacks
+
+
+def redo_candidates(log: Sequence[Mapping[str, Any]], *, author: str) -> list[dict[str, Any]]:
+    """The edits ``author``'s Redo would restore, next first (empty: nothing to redo)."""
+    undone, stacks = _history(log)
+    by_id = {entry_id(e, i): (i, e) for i, e in enumerate(log) if e.get("op") not in _META}
+    out = []
+    for target in reversed(stacks.get(author, [])):
+        if target in undone and target in by_id:
+            index, entry = by_id[target]
+            out.append({**dict(entry), "id": entry_id(entry, index)})
+    return out
+
+
+def redo_edit(
+    run_dir: Path, *, author: str, check: Callable[[list[dict[str, Any]]], None] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Restore ``author``'s last undone edit by appending a ``redo`` entry; returns (log, redone).
+
+    Raises:
+        EditConflict: ``nothing_to_redo``.
+    """
+    with _locked_log(run_dir) as log:
+        candidates = redo_candidates(log, author=author)
+        if not candidates:
+            raise EditConflict("There is no undone edit of yours to redo.", code="nothing_to_redo")
+        target = candidates[0]
+        entry = {
+            "op": "redo",
+            "target": target["id"],
+            "id": uuid.uuid4().hex[:16],
+            "author": author,
+            "based_on": len(log),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        new_log = [*log, entry]
+        if check is not None:
+            check(new_log)
+        _write_json(run_dir / EDITS_FILE, new_log)
+        return new_log, target
 
 
 def entry_topics(entry: Mapping[str, Any], log: Sequence[Mapping[str, Any]] = ()) -> set[int]:
-    """The topic ids an entry changes (for an ``undo``, those of the edit it cancels)."""
+    """The topic ids an entry changes (for an ``undo`` or ``redo``, those of its target edit)."""
     op = entry.get("op")
-    if op == "rename":
-        return {int(entry["topic_id"])}
-    if op == "merge":
-        return {int(i) for i in entry.get("topic_ids", [])}
-    if op == "undo":
+    if op in _META:
         for i, other in enumerate(log):
-            if entry_id(other, i) == str(entry.get("target")) and other.get("op") != "undo":
+            if entry_id(other, i) == str(entry.get("target")) and other.get("op") not in _META:
                 return entry_topics(other, log)
-    return set()
+        return set()
+    topics: set[int] = set()
+    for key in ("topic_id", "to_topic"):
+        if isinstance(entry.get(key), int):
+            topics.add(int(entry[key]))
+    topics |= {int(i) for i in entry.get("topic_ids", []) if isinstance(i, int)}
+    topics |= {int(i) for i in entry.get("from_topics", []) if str(i).lstrip("-").isdigit()}
+    return topics
 
 
 @contextlib.contextmanager
@@ -330,7 +404,8 @@ def undo_edit(
 
 
 def open_run(run_dir: Path) -> RunResult:
-    """Read a run saved by :func:`save_run` (without applying its edits)."""
+    """Read a run saved by :func:`save_run` (without applying its edits: ``manifest["edits"]`` is
+    empty, whatever ``run.json`` lists; the log is ``edits.json``)."""
     data_dir = run_dir / DATA
     try:
         manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
@@ -347,6 +422,7 @@ def open_run(run_dir: Path) -> RunResult:
             code="run_damaged",
             detail=repr(exc),
         ) from exc
+    manifest = {**manifest, "edits": []} if isinstance(manifest, dict) else manifest
     report_fields = dict(meta["load_report"])
     report_fields["issues"] = tuple(RowIssue(**i) for i in report_fields.get("issues", []))
     for key in ("columns", "encoding_alternatives", "warnings"):

@@ -1,4 +1,4 @@
-"""Topics as analysts see them: build them from a clustering, rename and merge them.
+"""Topics as analysts see them: build them from a clustering (edits: :mod:`pipeline.curation`).
 
 Keywords come from class-based TF-IDF over every row of the unique texts (each text counted once);
 sizes count every row that takes the topic, duplicates included. Representative examples are the
@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ConfigError
 from pipeline.labels.base import LabelSet
 from pipeline.types import EXCLUDED, OUTLIER, Clustering, Documents, RunResult, Topic
 
@@ -173,87 +172,13 @@ def _representatives(vectors: np.ndarray, members: np.ndarray, k: int = N_EXAMPL
     return members[np.array(chosen, dtype=np.int64)]
 
 
-def rename_topic(result: RunResult, topic_id: int, name: str) -> RunResult:
-    """Return ``result`` with topic ``topic_id`` named ``name`` (trimmed, at most 120 characters)."""
-    name = " ".join(name.split())[:120]
-    if not name:
-        raise ConfigError("A topic name cannot be empty.", code="topic_name")
-    if topic_id not in {t.id for t in result.topics}:
-        raise ConfigError(f"There is no topic {topic_id} in this run.", code="topic_id")
-    topics = tuple(dataclasses.replace(t, name=name) if t.id == topic_id else t for t in result.topics)
-    return dataclasses.replace(result, topics=topics)
+# Renames and merges now live in pipeline.curation (with split, move, delete and seed); these
+# names stay importable from here.
+from pipeline.curation.apply import label_language as _label_language  # noqa: E402
+from pipeline.curation.apply import merge_topics as merge_topics  # noqa: E402
+from pipeline.curation.apply import rename_topic as rename_topic  # noqa: E402
 
-
-def merge_topics(result: RunResult, topic_ids: Sequence[int], name: str | None = None) -> RunResult:
-    """Merge two or more topics into the smallest of their ids; keywords and examples are recomputed.
-
-    Names given by analysts to the other topics are kept; the merged topic gets ``name`` or, when
-    ``None``, a fresh keyword name.
-    """
-    ids = sorted({int(t) for t in topic_ids})
-    existing = {t.id for t in result.topics}
-    missing = [t for t in ids if t not in existing]
-    if len(ids) < 2:
-        raise ConfigError("Choose at least two topics to merge.", code="merge")
-    if missing:
-        raise ConfigError(f"There is no topic {missing[0]} in this run.", code="topic_id")
-    target = ids[0] if ids[0] != OUTLIER else ids[1]
-    labels = result.clustering.labels.copy()
-    labels[np.isin(labels, ids)] = target
-    custom = {t.id: t.name for t in result.topics if t.id not in ids and _is_custom(result, t)}
-    if name:
-        custom[target] = " ".join(name.split())[:120]
-    topics = build_topics(
-        result.documents,
-        labels,
-        result.embeddings.vectors,
-        languages=result.languages,
-        names=custom,
-        label_language=_label_language(result),
-    )
-    # Topics the merge did not touch keep their names and label-language keywords (naming here has
-    # no embedder, so it would otherwise fall back to in-language words only).
-    before = {t.id: t for t in result.topics}
-    topics = tuple(
-        dataclasses.replace(
-            t, name=before[t.id].name, auto_name=before[t.id].auto_name, keywords=before[t.id].keywords
-        )
-        if t.id in before and t.id not in ids
-        else t
-        for t in topics
-    )
-    n_topics = len(np.unique(labels[labels >= 0]))
-    base_reason = result.clustering.reason.split("; then merged by the analyst", 1)[0]
-    clustering = dataclasses.replace(
-        result.clustering,
-        labels=labels,
-        n_topics=n_topics,
-        reason=f"{base_reason}; then merged by the analyst to {n_topics} topics",
-    )
-    from pipeline.multitopic import remap_mentions
-    from pipeline.themes import themes_after_merge
-
-    mentions = remap_mentions(result.mentions, ids, target, labels)
-    merged = dataclasses.replace(result, clustering=clustering, topics=topics, mentions=mentions)
-    return themes_after_merge(merged, ids, target)
-
-
-def _label_language(result: RunResult) -> str:
-    """The language the run's topics are named in (``auto`` for runs made before label languages)."""
-    if result.label_sets:
-        return result.label_sets[0].language
-    return str(result.manifest.get("label_language") or "auto")
-
-
-def _is_custom(result: RunResult, topic: Topic) -> bool:
-    if topic.auto_name:
-        return topic.name != topic.auto_name
-    from pipeline.labels.keywords import topic_name
-
-    generated = (
-        OUTLIER_NAME if topic.id == OUTLIER else topic_name(topic.keywords, fallback=f"Topic {topic.id}")
-    )
-    return topic.name != generated
+__all__ = ["build_topics", "describe_topics", "merge_topics", "rename_topic", "with_clustering"]
 
 
 def with_clustering(result: RunResult, clustering: Clustering) -> RunResult:
@@ -265,5 +190,4 @@ def with_clustering(result: RunResult, clustering: Clustering) -> RunResult:
         languages=result.languages,
         label_language=_label_language(result),
     )
-    empty = np.zeros((0, 2), dtype=np.int64)  # other topics belong to the old clustering
-    return dataclasses.replace(result, clustering=clustering, topics=topics, mentions=empty)
+    return dataclasses.replace(result, clustering=clustering, topics=topics)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 STATUS_OK = "ok"
 OUTLIER = -1
 EXCLUDED = -2
+NOT_RELEVANT = -3
+"""Topic label of texts an analyst marked not relevant (a curation ``delete``)."""
 
 ClustererName = Literal["kmeans", "hdbscan"]
 

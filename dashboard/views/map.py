@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import state, ui
+from dashboard import curate, state, ui
 from dashboard.i18n import t
 from pipeline import analysis
 from pipeline.explore import themes as theme_views
@@ -232,7 +232,10 @@ def render() -> None:
         width="stretch",
         config={"displaylogo": False, "scrollZoom": True},
     )
-    _selection_panel(result, points, selected_rows(points, state.map_selection(), current.run_id))
+    rows = selected_rows(points, state.map_selection(), current.run_id)
+    _selection_panel(result, points, rows)
+    if len(rows):
+        curate.move_form(result, rows.tolist(), "map")
 
 
 render()

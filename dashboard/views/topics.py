@@ -1,11 +1,12 @@
-"""Topics page: overview, the topic table (rename in place), merge and undo, per-topic detail."""
+"""Topics page: overview, the topic table (rename in place), merge, split, delete, seed, undo and
+redo, per-topic detail (move rows selected in its table)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import services, state, ui
+from dashboard import curate, services, state, ui
 from dashboard.i18n import t
 from pipeline import analysis
 from pipeline.types import OUTLIER
@@ -14,47 +15,11 @@ PAGE_SIZE = 25
 
 
 def _topic_label(result, topic_id: int) -> str:
-    names = result.topic_names()
-    size = next((tp.size for tp in result.topics if tp.id == topic_id), 0)
-    name = names.get(topic_id, str(topic_id))
-    if topic_id == OUTLIER:
-        name = t("topics.outliers")
-    return f"{topic_id} · {name} ({size:,})"
+    return curate.topic_label(result, topic_id)
 
 
 def _apply(new_edit: dict) -> None:
     ui.apply_edit(new_edit, "topics.renamed" if new_edit["op"] == "rename" else "topics.merged")
-
-
-def _undo() -> None:
-    current = state.open_run()
-    if current is None:
-        return
-    from pipeline.store import EditConflict
-
-    try:
-        updated, undone = services.undo(current, author=state.analyst())
-    except EditConflict as exc:
-        state.set_open_run(services.reload(current))
-        state.set_notice("warning", ui.edit_refused(exc))
-        return
-    except Exception as exc:
-        state.set_notice("error", getattr(exc, "user_message", "") or t("common.unexpected"))
-        return
-    state.set_open_run(updated)
-    state.set_notice("info", t("topics.undone") + " " + _describe(undone))
-
-
-def _describe(edit: dict | None) -> str:
-    """One line saying what an edit did (for Undo's label and its confirmation)."""
-    if not edit:
-        return ""
-    if edit.get("op") == "merge":
-        what = t("topics.hist_merge", ids=", ".join(str(i) for i in edit.get("topic_ids", [])))
-    else:
-        what = t("topics.hist_rename", id=edit.get("topic_id"))
-    name = str(edit.get("name") or "")
-    return f"{what} → {ui.md_escape(name, limit=60)}" if name else what
 
 
 def _on_table_edit(key: str, ids: list[int]) -> None:
@@ -177,26 +142,15 @@ def _edit_panel(result, current) -> None:
             t("topics.merge_name"), key="w_merge_name", max_chars=80, placeholder=t("topics.merge_name_ph")
         )
         st.button(t("topics.merge"), on_click=_on_merge, icon=":material/call_merge:", key="w_merge_btn")
-    left, right = st.columns([1, 4])
-    target, _ = services.undo_candidate(current, author=state.analyst())
-    left.button(
-        t("topics.undo"),
-        on_click=_undo,
-        disabled=target is None,
-        icon=":material/undo:",
-        key="w_undo",
-        help=t("edits.undo_would", what=_describe(target)) if target else t("edits.nothing_to_undo"),
-    )
-    if target is not None:
-        left.caption(t("edits.undo_would", what=_describe(target)))
+    st.markdown(f"**{t('curate.title')}**")
+    curate.curate_panel(result)
+    curate.history_bar(current)
+    right = st.container()
     if current.edits:
         with right.expander(t("topics.history", n=len(current.edits)), icon=":material/history:"):
             rows = []
             for number, edit in enumerate(current.edits, start=1):
-                if edit.get("op") == "merge":
-                    what = t("topics.hist_merge", ids=", ".join(str(i) for i in edit.get("topic_ids", [])))
-                else:
-                    what = t("topics.hist_rename", id=edit.get("topic_id"))
+                what = curate.describe({**edit, "name": ""})
                 rows.append(
                     {"#": number, t("topics.hist_edit"): what, t("topics.col_name"): edit.get("name") or ""}
                 )
@@ -241,16 +195,22 @@ def _texts(result, topic_id: int, extra: list[str]) -> None:
     if n_pages > 1:
         page = st.pagination(n_pages, key=f"w_texts_page_{topic_id}_{query}")
     start = (page - 1) * PAGE_SIZE
-    st.dataframe(
-        frame.iloc[start : start + PAGE_SIZE],
+    shown = frame.iloc[start : start + PAGE_SIZE]
+    event = st.dataframe(
+        shown,
         hide_index=True,
         width="stretch",
+        key=f"w_texts_table_{topic_id}_{page}_{state.open_run().version}",
+        on_select="rerun",
+        selection_mode="multi-row",
         column_config={
             "row": st.column_config.NumberColumn(t("common.row"), width="small"),
             "text": st.column_config.TextColumn(t("common.text"), width="large"),
             "language": st.column_config.TextColumn(t("common.language"), width="small"),
         },
     )
+    picked = [int(shown.iloc[i]["row"]) for i in (event.selection.rows if event else []) if i < len(shown)]
+    curate.move_form(result, picked, "table")
 
 
 def _breakdowns(result, topic_id: int, roles: dict[str, str]) -> None:
