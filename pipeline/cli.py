@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import CLUSTERERS, DEVICES, RunConfig
+from pipeline.config import CLUSTERERS, DEVICES, SENTIMENT_METHODS, RunConfig
 from pipeline.errors import ConfigError, FeedbackTopicsError
 from pipeline.types import LoadOptions
 
@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="folder of an earlier run: keep its topics (names, merges, themes) and assign the new "
         "rows to them; rows that fit none become new topics",
+    )
+    run.add_argument(
+        "--sentiment",
+        choices=SENTIMENT_METHODS,
+        default="auto",
+        help="per-row sentiment: auto (lexicon + a head over the run's embeddings), lexicon, head, or off",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -329,6 +335,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         labeller_url=args.labeller_url,
         labeller_model=args.labeller_model,
         taxonomy=str(args.taxonomy) if args.taxonomy else None,
+        sentiment=args.sentiment,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,

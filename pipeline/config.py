@@ -11,6 +11,7 @@ from pipeline.types import ClustererName, LoadOptions
 
 CLUSTERERS: tuple[str, ...] = ("kmeans", "hdbscan")
 LABELLER_NAMES: tuple[str, ...] = ("auto", "offline", "openai")
+SENTIMENT_METHODS: tuple[str, ...] = ("auto", "lexicon+head", "lexicon", "head", "off")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 
@@ -45,6 +46,8 @@ class RunConfig:
         labeller_model: The chat model to request.
         taxonomy: Folder of an earlier run whose topics (names, merges, themes) new rows are
             assigned to; rows that fit none become new topics (:mod:`pipeline.taxonomy`).
+        sentiment: ``auto`` (= ``lexicon+head``), ``lexicon``, ``head`` or ``off``
+            (:mod:`pipeline.sentiment`).
     """
 
     text_column: str | None = None
@@ -66,6 +69,7 @@ class RunConfig:
     labeller_url: str | None = None
     labeller_model: str | None = None
     taxonomy: str | None = None
+    sentiment: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +102,8 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append("labeller_url must start with http:// or https://")
     if config.labeller == "openai" and not (config.labeller_url and config.labeller_model):
         problems.append("the openai labeller needs labeller_url and labeller_model")
+    if config.sentiment not in SENTIMENT_METHODS:
+        problems.append(f"sentiment must be one of {', '.join(SENTIMENT_METHODS)} (got {config.sentiment!r})")
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.sentiment.summary import SHARE_COLUMNS, row_columns, theme_shares, topic_shares
 from pipeline.types import EXCLUDED, OUTLIER, STATUS_OK, RunResult, Topic
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "y",
     "theme_id",
     "theme_name",
+    "sentiment",
+    "sentiment_score",
 )
 """The product's own columns in ``assignments``, before the input's columns."""
 TOPIC_COLUMNS: tuple[str, ...] = (
@@ -77,9 +80,19 @@ TOPIC_COLUMNS: tuple[str, ...] = (
     "share_before",
     "share_change",
     "p_value",
+    *SHARE_COLUMNS,
 )
 """Columns of ``topics``."""
-THEME_COLUMNS: tuple[str, ...] = ("theme_id", "name", "size", "share", "keywords", "topic_ids", "topics")
+THEME_COLUMNS: tuple[str, ...] = (
+    "theme_id",
+    "name",
+    "size",
+    "share",
+    "keywords",
+    "topic_ids",
+    "topics",
+    *SHARE_COLUMNS,
+)
 ROW_ISSUE_COLUMNS: tuple[str, ...] = ("row", "line", "kind", "reason", "detail")
 """Columns of the row-issues table (``kind`` is ``excluded``, ``altered`` or ``file``)."""
 INPUT_SUFFIX = "_input"
@@ -112,8 +125,10 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     Returns:
         Columns ``row`` (int), ``topic_id`` (nullable ``Int64``; ``<NA>`` for excluded rows, ``-1``
         for outliers), ``topic_name``, ``language``, ``status``, ``x``, ``y`` (float, NaN for excluded
-        rows), ``theme_id`` (nullable ``Int64``, like ``topic_id``) and ``theme_name``, then every input
-        column (clashing names get :data:`INPUT_SUFFIX`).
+        rows), ``theme_id`` (nullable ``Int64``, like ``topic_id``) and ``theme_name``, ``sentiment``
+        (``positive`` / ``neutral`` / ``negative``; ``""`` for excluded rows or runs without sentiment)
+        and ``sentiment_score`` (-1..1, NaN likewise), then every input column (clashing names get
+        :data:`INPUT_SUFFIX`).
     """
     documents = result.documents
     n_rows = documents.n_rows
@@ -157,6 +172,9 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
         ],
         dtype=object,
     )
+    sentiment = row_columns(result)  # empty columns when the run has no sentiment
+    columns["sentiment"] = sentiment["sentiment"] if sentiment else pd.Series([""] * n_rows, dtype=object)
+    columns["sentiment_score"] = sentiment["sentiment_score"] if sentiment else np.full(n_rows, np.nan)
     frame = pd.DataFrame(columns)
     input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=set(ASSIGNMENT_COLUMNS))
     inputs = result.table.reset_index(drop=True).copy()
@@ -180,6 +198,8 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
         ``origin`` (``taxonomy``: kept from the ``--taxonomy`` run; ``new``; ``""`` for outliers),
         ``share_before``, ``share_change`` and ``p_value`` (two-proportion z-test) against the
         taxonomy run (empty unless the run used ``--taxonomy``; empty for new topics).
+        ``sentiment_negative_share``, ``sentiment_neutral_share``, ``sentiment_positive_share``
+        (0..1 over the topic's rows; empty when the run has no sentiment).
     """
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
@@ -202,6 +222,9 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
             }
         )
     _add_comparison(result, records)
+    shares = topic_shares(result)
+    for record in records:
+        record.update(shares.get(int(record["topic_id"]), {}))
     frame = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
     frame["theme_id"] = pd.array(frame["theme_id"].tolist(), dtype="Int64")
     return frame.astype({"topic_id": "int64", "size": "int64", "share": "float64"})
@@ -228,7 +251,8 @@ def themes_frame(result: RunResult) -> pd.DataFrame:
 
     Returns:
         Columns ``theme_id``, ``name``, ``size``, ``share``, ``keywords`` (``"; "``-separated),
-        ``topic_ids`` (``"; "``-separated) and ``topics`` (their names, ``"; "``-separated).
+        ``topic_ids`` (``"; "``-separated), ``topics`` (their names, ``"; "``-separated) and the
+        three sentiment share columns, as in :func:`topics_frame`.
     """
     names = result.topic_names()
     themes = sorted(result.themes, key=lambda t: (t.id == OUTLIER, -t.size, t.id))
@@ -244,6 +268,9 @@ def themes_frame(result: RunResult) -> pd.DataFrame:
         }
         for theme in themes
     ]
+    shares = theme_shares(result)
+    for record, theme in zip(records, themes, strict=True):
+        record.update(shares.get(theme.id, {}))
     frame = pd.DataFrame.from_records(records, columns=list(THEME_COLUMNS))
     return frame.astype({"theme_id": "int64", "size": "int64", "share": "float64"})
 
@@ -674,10 +701,12 @@ def to_json_bytes(result: RunResult) -> bytes:
 
         {"format": "feedback-topics/1", "run": {...run.json...}, "ledger": {...},
          "topics": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}],
-                     "examples": [{"row", "text"}], "languages": {code: count}, "theme_id"}],
-         "themes": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}], "topic_ids"}],
+                     "examples": [{"row", "text"}], "languages": {code: count}, "theme_id",
+                     "sentiment": {"sentiment_negative_share", ...} or null}],
+         "themes": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}], "topic_ids",
+                     "sentiment"}],
          "assignments": [{"row", "topic_id", "topic_name", "language", "status", "x", "y",
-                          "theme_id", "theme_name",
+                          "theme_id", "theme_name", "sentiment", "sentiment_score",
                           "input": {column: value}}],
          "row_issues": [{"row", "line", "kind", "reason", "detail"}]}
 
@@ -685,6 +714,7 @@ def to_json_bytes(result: RunResult) -> bytes:
     names under ``input``.
     """
     topics = []
+    topic_sentiment, theme_sentiment = topic_shares(result), theme_shares(result)
     for topic in ordered_topics(result):
         texts = example_texts(result, topic)
         topics.append(
@@ -700,6 +730,7 @@ def to_json_bytes(result: RunResult) -> bytes:
                 "keywords_original": [
                     {"word": w, "weight": float(s)} for w, s in (topic.keywords_original or topic.keywords)
                 ],
+                "sentiment": topic_sentiment.get(topic.id),
             }
         )
     themes = [
@@ -710,6 +741,7 @@ def to_json_bytes(result: RunResult) -> bytes:
             "share": float(theme.share),
             "keywords": [{"word": w, "weight": float(s)} for w, s in theme.keywords],
             "topic_ids": [int(t) for t in theme.topic_ids],
+            "sentiment": theme_sentiment.get(theme.id),
         }
         for theme in sorted(result.themes, key=lambda t: (t.id == OUTLIER, -t.size, t.id))
     ]

@@ -119,6 +119,16 @@ def run(
         embeddings: Embeddings = embed_texts(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
+    with _timed(timings, "sentiment"):
+        from pipeline.sentiment.stage import run_sentiment
+
+        sentiment = run_sentiment(
+            config=config,
+            texts=unique_texts,
+            languages=[languages[i] for i in unique],
+            embeddings=embeddings,
+            model_name=model_name,
+        )
     if taxonomy is not None:
         from pipeline.taxonomy.stage import check_embeddings
 
@@ -278,6 +288,7 @@ def run(
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "ledger": ledger.to_dict(),
         "edits": [],
+        **(sentiment.manifest() if sentiment else {}),
     }
     if taxonomy_info is not None:
         manifest["taxonomy"] = taxonomy_info
@@ -302,6 +313,7 @@ def run(
         manifest=manifest,
         themes=themes,
         label_sets=(label_set,),
+        sentiment=sentiment,
     )
 
 
