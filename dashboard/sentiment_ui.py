@@ -9,15 +9,23 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from pipeline.sentiment.summary import SHARE_COLUMNS, rating_agreement, row_columns, topic_shares
+from pipeline.sentiment.summary import (
+    SHARE_COLUMNS,
+    rating_agreement,
+    row_columns,
+    theme_shares,
+    topic_shares,
+)
 
 COLOURS = {"negative": "#E15759", "neutral": "#B4BAC4", "positive": "#59A14F"}
 """Map colour of each label (red, grey, green)."""
 
 
-def add_share_columns(frame: pd.DataFrame, result, *, id_column: str = "topic_id") -> list[str]:
-    """Add the three share columns to a topic table in place; returns the names added (none without)."""
-    shares = topic_shares(result)
+def add_share_columns(frame: pd.DataFrame, result, *, level: str = "topic") -> list[str]:
+    """Add the three share columns to a topic or theme table in place (by its ``topic_id`` or
+    ``theme_id``); returns the names added (none when the run has no sentiment)."""
+    shares = topic_shares(result) if level == "topic" else theme_shares(result)
+    id_column = f"{level}_id"
     if not shares:
         return []
     for column in SHARE_COLUMNS:

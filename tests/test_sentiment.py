@@ -26,6 +26,7 @@ from pipeline.sentiment.summary import (
 from pipeline.types import EXCLUDED
 from tests._app_helpers import goto, new_app, open_result
 from tests._result_factory import make_result
+from tests.test_themes_app import _with_themes
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "feedback_sample.csv"
@@ -168,7 +169,7 @@ def _with_sentiment(result, seed: int = 0):
 def test_assignment_columns_and_topic_theme_shares() -> None:
     from pipeline.export import assignments_frame, themes_frame, to_json_bytes, topics_frame
 
-    result = _with_sentiment(make_result(120, with_payloads=False))
+    result = _with_sentiment(_with_themes(120))
     frame = assignments_frame(result)
     labels = result.row_labels()
     excluded = labels == EXCLUDED
@@ -193,7 +194,7 @@ def test_assignment_columns_and_topic_theme_shares() -> None:
         assert row["sentiment_negative_share"] == pytest.approx(
             (rows["sentiment"] == "negative").mean(), abs=1e-4
         )
-    assert set(theme_shares(result)) == set(themes["theme_id"])
+    assert set(theme_shares(result)) == set(themes["theme_id"]) == {-1, 0, 1}
     overall = overall_shares(result)
     assert overall["sentiment_positive_share"] == pytest.approx(
         (frame.loc[~excluded, "sentiment"] == "positive").mean(), abs=1e-4
@@ -317,6 +318,19 @@ def test_dashboard_map_colours_by_sentiment_and_topics_show_shares(app, tmp_path
         )
     assert any("Sentiment and rating" in s.value for s in app.subheader)
     assert list(app.dataframe[1].value.columns)[:2] == ["rating", "rows"]
+
+
+def test_dashboard_themes_table_shows_theme_shares(app, tmp_path: Path) -> None:
+    result = _with_sentiment(_with_themes(120))
+    open_result(app, result, tmp_path / "workspace" / "run-t")
+    goto(app, "themes")
+    assert not app.exception and not app.error
+    table = app.dataframe[0].value
+    shares = theme_shares(result)
+    for _, row in table.iterrows():
+        assert row["sentiment_positive_share"] == pytest.approx(
+            shares[int(row["theme_id"])]["sentiment_positive_share"]
+        )
 
 
 def test_dashboard_map_has_no_sentiment_option_without_sentiment(app, tmp_path: Path) -> None:
