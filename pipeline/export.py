@@ -522,6 +522,7 @@ def to_xlsx_bytes(result: RunResult) -> bytes:
     header = workbook.add_format({"bold": True, "bg_color": "#E8ECF4", "border": 0, "valign": "top"})
     formats = {
         "share": workbook.add_format({"num_format": "0.0%"}),
+        **{column: workbook.add_format({"num_format": "0.0%"}) for column in SHARE_COLUMNS},
         "x": workbook.add_format({"num_format": "0.000"}),
         "y": workbook.add_format({"num_format": "0.000"}),
     }
