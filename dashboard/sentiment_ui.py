@@ -28,8 +28,11 @@ def add_share_columns(frame: pd.DataFrame, result, *, level: str = "topic") -> l
     id_column = f"{level}_id"
     if not shares:
         return []
-    for column in SHARE_COLUMNS:
-        frame[column] = [shares.get(int(i), {}).get(column) for i in frame[id_column]]
+    # Right after the size share, where they are seen without scrolling.
+    position = frame.columns.get_loc("share") + 1 if "share" in frame.columns else len(frame.columns)
+    for offset, column in enumerate(SHARE_COLUMNS):
+        values = [shares.get(int(i), {}).get(column) for i in frame[id_column]]
+        frame.insert(int(position) + offset, column, values)
     return list(SHARE_COLUMNS)
 
 
