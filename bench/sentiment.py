@@ -16,7 +16,8 @@ These sets are only evaluated, never trained or tuned on. ``--dev`` adds the dev
 tuned constant (the neutral band) was chosen on: ``online_shopping_10_cats`` without its hotel
 reviews (which overlap ChnSentiCorp), 4,000 rows, seed 0.
 
-Results go to ``bench/results/sentiment_<model>.json``.
+Results go to ``bench/results/sentiment_<model>.json`` (``..._<sets>.json`` for other sets, e.g.
+``python bench/sentiment.py --sets --dev`` writes ``sentiment_use-multilingual_dev.json``).
 """
 
 from __future__ import annotations
@@ -158,7 +159,8 @@ def main() -> int:
         },
         "results": results,
     }
-    path = ROOT / "bench" / "results" / f"sentiment_{args.model}.json"
+    suffix = "" if names == list(SETS) else "_" + "-".join(names)
+    path = ROOT / "bench" / "results" / f"sentiment_{args.model}{suffix}.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")
     return 0
