@@ -247,6 +247,10 @@ def test_rating_agreement_counts_by_hand() -> None:
     assert agreement.rows_compared == int(compared.sum())
     assert agreement.agreement == pytest.approx(np.mean(codes[compared] == expected[compared]), abs=1e-4)
     assert int(agreement.table["rows"].sum()) == int(ok.sum())
+    # The column the run recorded wins over the name guess.
+    result = dataclasses.replace(result, manifest={**result.manifest, "rating": {"column": "channel"}})
+    assert rating_agreement(result) is None  # channel holds no numbers
+    assert rating_agreement(result, column="rating") is not None
 
 
 # ------------------------------------------------------------------------------- run, store, report

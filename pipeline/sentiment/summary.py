@@ -110,7 +110,8 @@ class RatingAgreement:
 
 
 def rating_agreement(result: RunResult, *, column: str | None = None) -> RatingAgreement | None:
-    """Compare sentiment with a rating column (given, or recognised by name and values).
+    """Compare sentiment with a rating column (given; else the one the run recorded in ``run.json``
+    ``rating.column``; else one recognised by name).
 
     Returns:
         ``None`` when the run has no sentiment, no rating column, or fewer than 2 distinct ratings.
@@ -118,6 +119,8 @@ def rating_agreement(result: RunResult, *, column: str | None = None) -> RatingA
     codes = row_codes(result)
     if codes is None or result.sentiment is None:
         return None
+    if column is None:  # the run's own choice (run.json ``rating.column``), else by name
+        column = (result.manifest.get("rating") or {}).get("column") or None
     if column is None:
         from pipeline.analysis import recognise_columns
 
