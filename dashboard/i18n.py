@@ -390,6 +390,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "每个点代表一条反馈，相似的反馈彼此靠近。用框选或套索选择区域即可列出其中的反馈。",
     },
     "map.colour_by": {"en": "Colour by", "zh": "着色依据"},
+    "role.sentiment": {"en": "Sentiment", "zh": "情感"},
+    "sentiment.negative": {"en": "Negative", "zh": "负面"},
+    "sentiment.neutral": {"en": "Neutral", "zh": "中性"},
+    "sentiment.positive": {"en": "Positive", "zh": "正面"},
+    "sentiment.sentiment_negative_share": {"en": "Negative", "zh": "负面"},
+    "sentiment.sentiment_neutral_share": {"en": "Neutral", "zh": "中性"},
+    "sentiment.sentiment_positive_share": {"en": "Positive", "zh": "正面"},
+    "sentiment.mean_score": {"en": "Mean sentiment score", "zh": "平均情感分"},
+    "sentiment.rating_title": {"en": "Sentiment and {column}", "zh": "情感与 {column}"},
+    "sentiment.rating_line": {
+        "en": "{agree} of the {n} rows with a low or high rating that were called negative or positive "
+        "agree with the rating; rank correlation of rating and score: {rho}.",
+        "zh": "在 {n} 条评分偏低或偏高、且判为负面或正面的反馈中，{agree} 与评分一致；评分与情感分的秩相关：{rho}。",
+    },
     "map.labels_capped": {
         "en": "Labels mark the {n} largest topics and the legend lists the largest; hover any point for its topic, or colour by theme for the overview.",
         "zh": "标签只标出最大的 {n} 个主题，图例只列出最大的主题；悬停查看每个点的主题，或按大类着色查看总览。",

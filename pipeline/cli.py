@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import CLUSTERERS, DEVICES, RunConfig
+from pipeline.config import CLUSTERERS, DEVICES, SENTIMENT_METHODS, RunConfig
 from pipeline.errors import ConfigError, FeedbackTopicsError
 from pipeline.types import LoadOptions
 
@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--edits", type=Path, help="an edit log (edits.json) to apply to this run's topics and outputs"
+    )
+    run.add_argument(
+        "--sentiment",
+        choices=SENTIMENT_METHODS,
+        default="auto",
+        help="per-row sentiment: auto (lexicon + a head over the run's embeddings), lexicon, head, or off",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -366,6 +372,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         rating_column=args.rating_column,
         rating_scale=args.rating_scale,
         multi_topic=args.multi_topic,
+        sentiment=args.sentiment,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,

@@ -11,6 +11,7 @@ from pipeline.types import ClustererName, LoadOptions
 
 CLUSTERERS: tuple[str, ...] = ("kmeans", "hdbscan")
 LABELLER_NAMES: tuple[str, ...] = ("auto", "offline", "openai")
+SENTIMENT_METHODS: tuple[str, ...] = ("auto", "lexicon+head", "lexicon", "head", "off")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 RATING_SCALES: tuple[str, ...] = ("auto", "mean", "nps")
@@ -52,6 +53,8 @@ class RunConfig:
         multi_topic: Find the other topics each long text raises (:mod:`pipeline.multitopic`):
             ``auto`` (on up to ``multitopic.AUTO_MAX_TEXTS`` distinct texts), ``on`` or ``off``;
             measured by ``bench/multitopic.py``.
+        sentiment: ``auto`` (= ``lexicon+head``), ``lexicon``, ``head`` or ``off``
+            (:mod:`pipeline.sentiment`).
     """
 
     text_column: str | None = None
@@ -76,6 +79,7 @@ class RunConfig:
     rating_column: str | None = None
     rating_scale: str = "auto"
     multi_topic: str = "auto"
+    sentiment: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +118,8 @@ def validate_config(config: RunConfig) -> RunConfig:
         )
     if config.multi_topic not in MULTI_TOPIC:
         problems.append(f"multi_topic must be one of {', '.join(MULTI_TOPIC)} (got {config.multi_topic!r})")
+    if config.sentiment not in SENTIMENT_METHODS:
+        problems.append(f"sentiment must be one of {', '.join(SENTIMENT_METHODS)} (got {config.sentiment!r})")
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

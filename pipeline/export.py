@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.sentiment.summary import SHARE_COLUMNS, row_columns, theme_shares, topic_shares
 from pipeline.types import EXCLUDED, OUTLIER, STATUS_OK, RunResult, Topic
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "theme_id",
     "theme_name",
     "other_topic_ids",
+    "sentiment",
+    "sentiment_score",
 )
 """The product's own columns in ``assignments``, before the input's columns."""
 TOPIC_COLUMNS: tuple[str, ...] = (
@@ -84,9 +87,19 @@ TOPIC_COLUMNS: tuple[str, ...] = (
     "rating_ci_low",
     "rating_ci_high",
     "rating_impact",
+    *SHARE_COLUMNS,
 )
 """Columns of ``topics``."""
-THEME_COLUMNS: tuple[str, ...] = ("theme_id", "name", "size", "share", "keywords", "topic_ids", "topics")
+THEME_COLUMNS: tuple[str, ...] = (
+    "theme_id",
+    "name",
+    "size",
+    "share",
+    "keywords",
+    "topic_ids",
+    "topics",
+    *SHARE_COLUMNS,
+)
 ROW_ISSUE_COLUMNS: tuple[str, ...] = ("row", "line", "kind", "reason", "detail")
 """Columns of the row-issues table (``kind`` is ``excluded``, ``altered`` or ``file``)."""
 INPUT_SUFFIX = "_input"
@@ -119,9 +132,11 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     Returns:
         Columns ``row`` (int), ``topic_id`` (nullable ``Int64``; ``<NA>`` for excluded rows, ``-1``
         for outliers), ``topic_name``, ``language``, ``status``, ``x``, ``y`` (float, NaN for excluded
-        rows), ``theme_id`` (nullable ``Int64``, like ``topic_id``), ``theme_name`` and
+        rows), ``theme_id`` (nullable ``Int64``, like ``topic_id``), ``theme_name``,
         ``other_topic_ids`` (the other topics the row raises, ``"3;7"``; :mod:`pipeline.multitopic`),
-        then every input column (clashing names get :data:`INPUT_SUFFIX`).
+        ``sentiment`` (``positive`` / ``neutral`` / ``negative``; ``""`` for excluded rows or runs
+        without sentiment) and ``sentiment_score`` (-1..1, NaN likewise), then every input column
+        (clashing names get :data:`INPUT_SUFFIX`).
     """
     documents = result.documents
     n_rows = documents.n_rows
@@ -168,6 +183,9 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     from pipeline.multitopic import other_topic_ids
 
     columns["other_topic_ids"] = pd.Series(other_topic_ids(result), dtype=object)
+    sentiment = row_columns(result)  # empty columns when the run has no sentiment
+    columns["sentiment"] = sentiment["sentiment"] if sentiment else pd.Series([""] * n_rows, dtype=object)
+    columns["sentiment_score"] = sentiment["sentiment_score"] if sentiment else np.full(n_rows, np.nan)
     frame = pd.DataFrame(columns)
     input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=set(ASSIGNMENT_COLUMNS))
     inputs = result.table.reset_index(drop=True).copy()
@@ -195,6 +213,8 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
         ``rating_mean``, ``rating_mean_rest``, ``rating_ci_low``, ``rating_ci_high``,
         ``rating_impact``: the rating drivers (:mod:`pipeline.explore.drivers`; empty without a
         rating column).
+        ``sentiment_negative_share``, ``sentiment_neutral_share``, ``sentiment_positive_share``
+        (0..1 over the topic's rows; empty when the run has no sentiment).
     """
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
@@ -224,6 +244,9 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
     for record in records:
         record["mentions"] = mentions.get(int(record["topic_id"]), 0)
     add_topic_columns(result, records)
+    shares = topic_shares(result)
+    for record in records:
+        record.update(shares.get(int(record["topic_id"]), {}))
     frame = pd.DataFrame.from_records(records, columns=list(TOPIC_COLUMNS))
     frame["theme_id"] = pd.array(frame["theme_id"].tolist(), dtype="Int64")
     return frame.astype({"topic_id": "int64", "size": "int64", "share": "float64"})
@@ -250,7 +273,8 @@ def themes_frame(result: RunResult) -> pd.DataFrame:
 
     Returns:
         Columns ``theme_id``, ``name``, ``size``, ``share``, ``keywords`` (``"; "``-separated),
-        ``topic_ids`` (``"; "``-separated) and ``topics`` (their names, ``"; "``-separated).
+        ``topic_ids`` (``"; "``-separated), ``topics`` (their names, ``"; "``-separated) and the
+        three sentiment share columns, as in :func:`topics_frame`.
     """
     names = result.topic_names()
     themes = sorted(result.themes, key=lambda t: (t.id == OUTLIER, -t.size, t.id))
@@ -266,6 +290,9 @@ def themes_frame(result: RunResult) -> pd.DataFrame:
         }
         for theme in themes
     ]
+    shares = theme_shares(result)
+    for record, theme in zip(records, themes, strict=True):
+        record.update(shares.get(theme.id, {}))
     frame = pd.DataFrame.from_records(records, columns=list(THEME_COLUMNS))
     return frame.astype({"theme_id": "int64", "size": "int64", "share": "float64"})
 
@@ -517,6 +544,7 @@ def to_xlsx_bytes(result: RunResult) -> bytes:
     header = workbook.add_format({"bold": True, "bg_color": "#E8ECF4", "border": 0, "valign": "top"})
     formats = {
         "share": workbook.add_format({"num_format": "0.0%"}),
+        **{column: workbook.add_format({"num_format": "0.0%"}) for column in SHARE_COLUMNS},
         "x": workbook.add_format({"num_format": "0.000"}),
         "y": workbook.add_format({"num_format": "0.000"}),
     }
@@ -696,10 +724,12 @@ def to_json_bytes(result: RunResult) -> bytes:
 
         {"format": "feedback-topics/1", "run": {...run.json...}, "ledger": {...},
          "topics": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}],
-                     "examples": [{"row", "text"}], "languages": {code: count}, "theme_id"}],
-         "themes": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}], "topic_ids"}],
+                     "examples": [{"row", "text"}], "languages": {code: count}, "theme_id",
+                     "sentiment": {"sentiment_negative_share", ...} or null}],
+         "themes": [{"id", "name", "size", "share", "keywords": [{"word", "weight"}], "topic_ids",
+                     "sentiment"}],
          "assignments": [{"row", "topic_id", "topic_name", "language", "status", "x", "y",
-                          "theme_id", "theme_name",
+                          "theme_id", "theme_name", "sentiment", "sentiment_score",
                           "input": {column: value}}],
          "row_issues": [{"row", "line", "kind", "reason", "detail"}]}
 
@@ -707,6 +737,7 @@ def to_json_bytes(result: RunResult) -> bytes:
     names under ``input``.
     """
     topics = []
+    topic_sentiment, theme_sentiment = topic_shares(result), theme_shares(result)
     for topic in ordered_topics(result):
         texts = example_texts(result, topic)
         topics.append(
@@ -722,6 +753,7 @@ def to_json_bytes(result: RunResult) -> bytes:
                 "keywords_original": [
                     {"word": w, "weight": float(s)} for w, s in (topic.keywords_original or topic.keywords)
                 ],
+                "sentiment": topic_sentiment.get(topic.id),
             }
         )
     themes = [
@@ -732,6 +764,7 @@ def to_json_bytes(result: RunResult) -> bytes:
             "share": float(theme.share),
             "keywords": [{"word": w, "weight": float(s)} for w, s in theme.keywords],
             "topic_ids": [int(t) for t in theme.topic_ids],
+            "sentiment": theme_sentiment.get(theme.id),
         }
         for theme in sorted(result.themes, key=lambda t: (t.id == OUTLIER, -t.size, t.id))
     ]

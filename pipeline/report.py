@@ -567,12 +567,19 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "themes": _theme_rows(result),
         "themes_reason": display_text(str(manifest.get("themes_reason") or "")),
         "comparison": _comparison_rows(result),
+        "sentiment": _sentiment_section(result),
         "map_note": map_note,
         "bar_note": bar_note,
         "drivers": drivers,
         "figures": {"map": map_fig, "sizes": bar_fig, "drivers": drivers_fig},
         "run_items": run_items,
     }
+
+
+def _sentiment_section(result: RunResult) -> dict[str, Any] | None:
+    from pipeline.sentiment.view import report_section
+
+    return report_section(result)
 
 
 # ------------------------------------------------------------------------------------------- render

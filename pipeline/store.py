@@ -112,6 +112,9 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
     }
     if len(result.mentions):  # other topics per text (pipeline.multitopic); absent when none
         arrays["mentions"] = result.mentions.astype(np.int64)
+    if result.sentiment is not None:
+        arrays["sentiment_scores"] = result.sentiment.scores.astype(np.float32)
+        arrays["sentiment_codes"] = result.sentiment.codes.astype(np.int8)
     for name, array in arrays.items():
         atomic_write(data_dir / f"{name}.npy", functools.partial(np.save, arr=array, allow_pickle=False))
     meta = {
@@ -143,6 +146,8 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "ledger": result.ledger.to_dict(),
         "label_sets": [label_set.to_dict() for label_set in result.label_sets],
     }
+    if result.sentiment is not None:
+        meta["sentiment"] = {k.removeprefix("sentiment_"): v for k, v in result.sentiment.manifest().items()}
     _write_json(data_dir / "meta.json", meta)
     _write_json(run_dir / "run.json", result.manifest)
     save_edits(run_dir, edits)
@@ -470,6 +475,20 @@ def open_run(run_dir: Path) -> RunResult:
     from pipeline.labels.base import LabelSet
 
     label_sets = tuple(LabelSet.from_dict(d) for d in meta.get("label_sets", []))
+    sentiment = None
+    if "sentiment" in meta:  # runs saved before sentiment existed have none
+        from pipeline.sentiment.base import RowSentiment
+
+        try:
+            scores = np.load(data_dir / "sentiment_scores.npy", allow_pickle=False)
+            codes = np.load(data_dir / "sentiment_codes.npy", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise RunStoreError(
+                f"The run folder {run_dir} is missing files or damaged; run the analysis again.",
+                code="run_damaged",
+                detail=repr(exc),
+            ) from exc
+        sentiment = RowSentiment(scores=scores, codes=codes, **meta["sentiment"])
     return RunResult(
         table=table,
         load_report=load_report,
@@ -484,6 +503,7 @@ def open_run(run_dir: Path) -> RunResult:
         themes=themes,
         label_sets=label_sets,
         mentions=_load_mentions(data_dir),
+        sentiment=sentiment,
     )
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from pipeline.labels.base import LabelSet
+    from pipeline.sentiment.base import RowSentiment
 
 STATUS_OK = "ok"
 OUTLIER = -1
@@ -294,6 +295,8 @@ class RunResult:
     """Topic label sets by language; the first is the one ``topics`` show."""
     mentions: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     """Other topics the texts raise: ``(m, 2)`` ``(unique position, topic id)`` pairs (:mod:`pipeline.multitopic`)."""
+    sentiment: RowSentiment | None = None
+    """Sentiment per unique text (``None``: turned off, or a run saved before sentiment existed)."""
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""

@@ -70,8 +70,12 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
         "rating_ci_low",
         "rating_ci_high",
         "rating_impact",
+        "sentiment_negative_share",
+        "sentiment_neutral_share",
+        "sentiment_positive_share",
     ]
     assert 4 <= len(topics) <= 40
+    assert set(assignments["sentiment"]) <= {"positive", "neutral", "negative", ""}
     # Every topic belongs to exactly one theme, and the theme's name is the one in assignments.
     themed = topics[topics["topic_id"] != "-1"]
     assert (themed["theme_id"] != "").all() and (themed["theme_name"] != "").all()

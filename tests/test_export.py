@@ -363,6 +363,7 @@ def test_json_export(result) -> None:
         "languages",
         "keywords_original",
         "theme_id",
+        "sentiment",
     }
     assert first["keywords"][0]["word"] and isinstance(first["keywords"][0]["weight"], float)
     for record, status in zip(document["assignments"], result.documents.status, strict=True):

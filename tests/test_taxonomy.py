@@ -214,8 +214,9 @@ def test_topics_csv_has_origin_and_the_comparison(first_run, second_run) -> None
 
     _, first, _ = first_run
     frame = topics_frame(second_run).set_index("topic_id")
-    start = list(TOPIC_COLUMNS).index("origin")  # later columns are added after these
-    assert list(TOPIC_COLUMNS)[start : start + 4] == ["origin", "share_before", "share_change", "p_value"]
+    columns = list(TOPIC_COLUMNS)
+    start = columns.index("origin")  # later additions (sentiment shares) follow them
+    assert columns[start : start + 4] == ["origin", "share_before", "share_change", "p_value"]
     top = max(t.id for t in first.topics)
     assert set(frame.loc[frame.index > top, "origin"]) == {"new"}
     assert set(frame.loc[(frame.index >= 0) & (frame.index <= top), "origin"]) == {"taxonomy"}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import curate, state, ui
+from dashboard import curate, sentiment_ui, state, ui
 from dashboard.i18n import t
 from pipeline import analysis
 from pipeline.explore import themes as theme_views
@@ -27,7 +27,7 @@ MAX_LEGEND = 20  # topics beyond the largest ones get no legend entry, so the le
 
 @st.cache_data(scope="session", max_entries=4, show_spinner=False)
 def _points(run_id: str, version: str, columns: tuple[str, ...], _result) -> pd.DataFrame:
-    return analysis.map_points(_result, columns=columns)
+    return sentiment_ui.add_point_labels(analysis.map_points(_result, columns=columns), _result)
 
 
 def _figure(
@@ -59,6 +59,20 @@ def _figure(
                     customdata=custom[mask],
                     hovertemplate=template,
                     showlegend=position < MAX_LEGEND or group_id == OUTLIER,
+                )
+            )
+    elif colour_by == "sentiment" and "sentiment" in sub.columns:
+        for label, colour in sentiment_ui.COLOURS.items():
+            mask = (sub["sentiment"] == label).to_numpy()
+            fig.add_trace(
+                go.Scattergl(
+                    x=sub["x"].to_numpy()[mask],
+                    y=sub["y"].to_numpy()[mask],
+                    mode="markers",
+                    name=t(f"sentiment.{label}"),
+                    marker={**marker, "color": colour},
+                    customdata=custom[mask],
+                    hovertemplate=template,
                 )
             )
     elif colour_by in ("rating", "date") and column:
@@ -195,6 +209,7 @@ def render() -> None:
     roles = analysis.recognise_columns(list(result.table.columns), text_column=result.documents.text_column)
     options = (["theme"] if result.themes else []) + ["topic", "language"]
     options += [r for r in ("rating", "date") if r in roles]
+    options += ["sentiment"] if result.sentiment is not None else []
     n_topics = sum(1 for tp in result.topics if tp.id != OUTLIER)
     colour_by = st.segmented_control(
         t("map.colour_by"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state, ui
+from dashboard import sentiment_ui, state, ui
 from dashboard.i18n import t
 from pipeline.explore import themes as theme_views
 from pipeline.types import OUTLIER
@@ -82,6 +82,7 @@ def render() -> None:
         st.info(t("themes.none"))
         return
     overview = theme_views.theme_overview(result)
+    sentiment = sentiment_ui.add_share_columns(overview, result, level="theme")
     real = overview[overview["theme_id"] != OUTLIER]
     cols = st.columns(3)
     cols[0].metric(t("themes.m_themes"), ui.fmt_int(len(real)))
@@ -105,6 +106,7 @@ def render() -> None:
             "n_topics": st.column_config.NumberColumn(t("themes.col_n_topics"), width="small"),
             "topics": st.column_config.TextColumn(t("themes.col_topics"), width="large"),
             "keywords": st.column_config.TextColumn(t("topics.col_keywords")),
+            **(sentiment_ui.share_column_config() if sentiment else {}),
         },
     )
     st.plotly_chart(_sunburst(result), width="stretch", config={"displayModeBar": False})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import curate, services, state, ui
+from dashboard import curate, sentiment_ui, services, state, ui
 from dashboard.i18n import t
 from pipeline import analysis
 from pipeline.types import OUTLIER
@@ -78,6 +78,7 @@ def _table(result, current) -> None:
 
         counts = mention_counts(result)
         frame.insert(3, "mentions", [counts.get(int(i), 0) for i in frame["topic_id"]])
+    sentiment = sentiment_ui.add_share_columns(frame, result)
     shown = result.label_sets[0].language if result.label_sets else ""
     key = f"w_topic_table_{current.version}_{shown}"
     ids = [int(i) for i in frame["topic_id"]]
@@ -87,7 +88,16 @@ def _table(result, current) -> None:
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(frame), 460),
-        disabled=["topic_id", "size", "mentions", "share", "keywords", "languages", "keywords_original"],
+        disabled=[
+            "topic_id",
+            "size",
+            "mentions",
+            "share",
+            "keywords",
+            "languages",
+            "keywords_original",
+            *sentiment,
+        ],
         on_change=_on_table_edit,
         args=(key, ids),
         column_config={
@@ -113,6 +123,7 @@ def _table(result, current) -> None:
             "keywords_original": st.column_config.TextColumn(
                 t("topics.col_keywords_original"), width="medium"
             ),
+            **(sentiment_ui.share_column_config() if sentiment else {}),
         },
     )
     st.caption(t("topics.table_hint"))
@@ -324,6 +335,7 @@ def render() -> None:
     st.subheader(t("topics.table_title"))
     _table(result, current)
     _edit_panel(result, current)
+    sentiment_ui.render_rating_agreement(result)
     st.divider()
     st.subheader(t("topics.detail_title"))
     _detail(result)

@@ -124,6 +124,16 @@ def run(
         embeddings: Embeddings = embed_texts(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
+    with _timed(timings, "sentiment"):
+        from pipeline.sentiment.stage import run_sentiment
+
+        sentiment = run_sentiment(
+            config=config,
+            texts=unique_texts,
+            languages=[languages[i] for i in unique],
+            embeddings=embeddings,
+            model_name=model_name,
+        )
     if taxonomy is not None:
         from pipeline.taxonomy.stage import check_embeddings
 
@@ -297,6 +307,7 @@ def run(
         "edits": [],
         "rating": rating,
         "multi_topic": mentions.info,
+        **(sentiment.manifest() if sentiment else {}),
     }
     if taxonomy_info is not None:
         manifest["taxonomy"] = taxonomy_info
@@ -322,6 +333,7 @@ def run(
         themes=themes,
         label_sets=(label_set,),
         mentions=mentions.pairs,
+        sentiment=sentiment,
     )
 
 
