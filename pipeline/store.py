@@ -345,15 +345,7 @@ def open_run(run_dir: Path) -> RunResult:
             code="run_damaged",
             detail=repr(exc),
         ) from exc
-    report_fields = dict(meta["load_report"])
-    report_fields["issues"] = tuple(RowIssue(**i) for i in report_fields.get("issues", []))
-    for key in ("columns", "encoding_alternatives", "warnings"):
-        if key in report_fields:
-            report_fields[key] = tuple(report_fields[key])
-    for key, value in list(report_fields.items()):
-        if isinstance(value, list):
-            report_fields[key] = tuple(value)
-    load_report = LoadReport(**report_fields)
+    load_report = read_load_report(meta)
     documents = Documents(
         texts=tuple(rows["text"].astype(str)),
         status=tuple(rows["status"].astype(str)),
@@ -406,6 +398,16 @@ def open_run(run_dir: Path) -> RunResult:
         themes=themes,
         label_sets=label_sets,
     )
+
+
+def read_load_report(meta: Mapping[str, Any]) -> LoadReport:
+    """The :class:`LoadReport` kept in a run's ``data/meta.json`` (how its input was read)."""
+    report_fields = dict(meta["load_report"])
+    report_fields["issues"] = tuple(RowIssue(**i) for i in report_fields.get("issues", []))
+    for key, value in list(report_fields.items()):
+        if isinstance(value, list):
+            report_fields[key] = tuple(value)
+    return LoadReport(**report_fields)
 
 
 def list_runs(workspace: Path) -> list[RunInfo]:
