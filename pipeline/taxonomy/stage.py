@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import RunConfig
-from pipeline.errors import ConfigError, DataError
+from pipeline.errors import ConfigError
 from pipeline.taxonomy.model import Taxonomy
 from pipeline.types import EXCLUDED, OUTLIER, Clustering, Documents, Theme, Topic
 
@@ -29,6 +29,10 @@ MIN_LEFTOVER = 16
 """Fewer candidates for new topics than this are not clustered."""
 MIN_NEW_TOPIC_ROWS = 5
 """A new topic needs at least this many distinct texts."""
+GROUP_FIT_ROWS = 10_000
+"""The candidates' K-Means is fitted on at most this many of them (a seeded sample; a bound on
+time, as ``RunConfig.umap_fit_rows``); the others join their nearest group centre."""
+CHUNK = 16_384
 NEW_THEME_NAME = "New topics"
 ORIGIN_TAXONOMY = "taxonomy"
 ORIGIN_NEW = "new"
@@ -94,7 +98,6 @@ def assign_clustering(
 
     ``space`` and ``structure`` are accepted for symmetry with :func:`pipeline.cluster.cluster`.
     """
-    from pipeline.cluster import cluster
     from pipeline.taxonomy.assign import _normalise, assign_vectors
 
     del space, structure
@@ -119,37 +122,29 @@ def assign_clustering(
     k = round(len(left) / max(expected, 1.0))
     if len(left) >= max(MIN_LEFTOVER, min_rows) and k >= 1:
         k = min(k, len(left) // 2)
-        try:
-            sub = (
-                cluster(vectors[left], method="kmeans", n_topics=k, seed=config.seed).labels
-                if k >= 2
-                else np.zeros(len(left), dtype=np.int64)
-            )
-        except DataError as exc:
-            info["candidates_clustering"] = f"not clustered: {exc.user_message}"
+        sub = _group(vectors[left], k, seed=config.seed)
+        groups = [left[sub == g] for g in np.unique(sub)]
+        groups = [g for g in groups if len(g) >= min_rows]
+        if members is not None and len(members):
+            kept, rule = _denser_than_taxonomy(vectors, groups, members)
         else:
-            groups = [left[sub == g] for g in np.unique(sub)]
-            groups = [g for g in groups if len(g) >= min_rows]
-            if members is not None and len(members):
-                kept, rule = _denser_than_taxonomy(vectors, groups, members)
-            else:
-                kept, rule = _cohesive(vectors, groups, taxonomy)
-            kept.sort(key=lambda g: (-len(g), int(g[0])))
-            before = labels.copy()
-            for offset, group in enumerate(kept):
-                labels[group] = first_new + offset
-            new_count = len(kept)
-            if new_count:
-                joined = _join_nearest(vectors, labels, before, taxonomy, first_new, new_count)
-            info["candidates_clustering"] = {
-                "method": "kmeans in the embedding space",
-                "groups": k,
-                "groups_tested": len(groups),
-                "expected_topic_rows": round(expected, 1),
-                "kept_as_new_topics": new_count,
-                "rule": f"a new topic needs {min_rows}+ texts and {rule}",
-                "joined_new_topics_after": joined,
-            }
+            kept, rule = _cohesive(vectors, groups, taxonomy)
+        kept.sort(key=lambda g: (-len(g), int(g[0])))
+        before = labels.copy()
+        for offset, group in enumerate(kept):
+            labels[group] = first_new + offset
+        new_count = len(kept)
+        if new_count:
+            joined = _join_nearest(vectors, labels, before, taxonomy, first_new, new_count)
+        info["candidates_clustering"] = {
+            "method": f"kmeans in the embedding space (fitted on at most {GROUP_FIT_ROWS:,} candidates)",
+            "groups": k,
+            "groups_tested": len(groups),
+            "expected_topic_rows": round(expected, 1),
+            "kept_as_new_topics": new_count,
+            "rule": f"a new topic needs {min_rows}+ texts and {rule}",
+            "joined_new_topics_after": joined,
+        }
     else:
         info["candidates_clustering"] = f"not clustered: {len(left)} candidates, too few for a new topic"
     assigned = int(np.isin(labels, taxonomy.topic_ids).sum())
@@ -168,6 +163,28 @@ def assign_clustering(
     return Clustering(labels=labels, method=config.clusterer, n_topics=n_found, params=params, reason=reason)
 
 
+def _group(candidates: np.ndarray, k: int, *, seed: int) -> np.ndarray:
+    """K-Means groups of the candidates (unit vectors), fitted on a seeded sample of at most
+    :data:`GROUP_FIT_ROWS`; every candidate then goes to its nearest group centre."""
+    if k < 2:
+        return np.zeros(len(candidates), dtype=np.int64)
+    from sklearn.cluster import KMeans
+
+    fit = candidates
+    if len(candidates) > GROUP_FIT_ROWS:
+        pick = np.random.default_rng(seed).choice(len(candidates), GROUP_FIT_ROWS, replace=False)
+        fit = candidates[np.sort(pick)]
+    # float64: sklearn's float32 distances are upcast chunk by chunk, 100x slower in k-means++
+    model = KMeans(n_clusters=min(k, len(fit) // 2), random_state=seed, n_init=4).fit(fit.astype(np.float64))
+    centres = model.cluster_centers_.astype(np.float32)
+    squared = (centres**2).sum(axis=1)
+    out = np.empty(len(candidates), dtype=np.int64)
+    for start in range(0, len(candidates), CHUNK):  # nearest centre: argmin |c|^2 - 2 x.c
+        part = candidates[start : start + CHUNK]
+        out[start : start + len(part)] = (squared - 2 * (part @ centres.T)).argmin(axis=1)
+    return out
+
+
 def _denser_than_taxonomy(
     vectors: np.ndarray, groups: list[np.ndarray], members: np.ndarray
 ) -> tuple[list[np.ndarray], str]:
@@ -177,14 +194,17 @@ def _denser_than_taxonomy(
     from pipeline.compare import ALPHA
 
     null = len(vectors) / (len(vectors) + len(members))
-    p_values = []
-    for group in groups:
-        centre = vectors[group].sum(axis=0)
-        centre /= np.linalg.norm(centre) or 1.0
-        radius = float(np.median(vectors[group] @ centre))
-        n_new = int((vectors @ centre >= radius).sum())
-        n_old = int((members @ centre >= radius).sum())
-        p_values.append(float(binom.sf(n_new - 1, n_new + n_old, null)))
+    if not groups:
+        return [], "no group large enough"
+    centres = np.stack([vectors[g].sum(axis=0) for g in groups]).astype(np.float32)
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    radii = np.array([np.median(vectors[g] @ c) for g, c in zip(groups, centres, strict=True)])
+    n_new = np.zeros(len(groups), dtype=np.int64)
+    n_old = np.zeros(len(groups), dtype=np.int64)
+    for array, counts in ((vectors, n_new), (members, n_old)):
+        for start in range(0, len(array), CHUNK):
+            counts += (array[start : start + CHUNK] @ centres.T >= radii).sum(axis=0)
+    p_values = [float(binom.sf(a - 1, a + b, null)) for a, b in zip(n_new, n_old, strict=True)]
     kept = [groups[i] for i in _benjamini_hochberg(p_values, ALPHA)]
     rule = (
         "new texts denser around it than the taxonomy run's texts (binomial test in the ball holding "
