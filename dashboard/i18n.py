@@ -234,6 +234,32 @@ STRINGS: dict[str, dict[str, str]] = {
     "run.device": {"en": "Device", "zh": "设备"},
     "run.duration": {"en": "Run time", "zh": "运行时间"},
     "run.see_topics": {"en": "See the topics", "zh": "查看主题"},
+    "run.source": {"en": "Data to analyse", "zh": "要分析的数据"},
+    "run.source.upload": {"en": "The loaded file: {file}", "zh": "已加载的文件：{file}"},
+    "run.source.rerun": {
+        "en": "Re-run this data with new settings: {run}",
+        "zh": "用新的设置重新分析这份数据：{run}",
+    },
+    "run.rerun_title": {"en": "Re-run this data with new settings", "zh": "用新的设置重新分析这份数据"},
+    "run.rerun_intro": {
+        "en": "The {rows} rows of **{file}**, as this run read them, are analysed again with the "
+        "settings below: no upload needed. The new run is saved beside this one, which stays as it "
+        "is. Edits are not carried over; to keep this run's topics and names, choose it under Topics.",
+        "zh": "按本次运行读取的 **{file}** 的 {rows} 行数据，用下面的设置重新分析，无需再次上传。"
+        "新运行另存一份，本次运行保持不变。编辑不会沿用；如需保留本次运行的主题和名称，请在“主题”中选择本次运行。",
+    },
+    "run.rerun_before": {"en": "This run used: {settings}", "zh": "本次运行的设置：{settings}"},
+    "run.rerun_column": {"en": "Text column", "zh": "文本列"},
+    "run.rerun_start": {"en": "Re-run with these settings", "zh": "按这些设置重新运行"},
+    "run.rerun_unavailable": {
+        "en": "This run's folder no longer holds its data, so it cannot be re-run; load the file again.",
+        "zh": "该运行的文件夹中已没有其数据，无法重新运行；请重新加载文件。",
+    },
+    "run.rerun_of": {
+        "en": "Re-run of **{run}** · changed: {changed}",
+        "zh": "重新运行自 **{run}** · 改动：{changed}",
+    },
+    "run.rerun_same": {"en": "nothing (same settings)", "zh": "无（设置相同）"},
     "edits.changed_elsewhere": {
         "en": "Another analyst changed this run since you opened it ({n} change(s)). "
         "Load the latest version to see them; your own next edit is merged with them when it "

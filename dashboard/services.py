@@ -194,6 +194,25 @@ def start_run(upload: Upload, config: RunConfig) -> jobs.Job:
     )
 
 
+def start_rerun(current: OpenRun, config: RunConfig) -> jobs.Job:
+    """Queue a run of the open run's saved data with new settings (no upload needed); the new run
+    is saved beside it and records ``rerun_of`` (see :mod:`pipeline.rerun`)."""
+    report = current.base.load_report
+    target = reserve_run_dir(workspace(), new_run_id(report.filename, report.sha256))
+    return jobs.start_process(
+        "dashboard.worker:rerun_and_save",
+        filename=report.filename,
+        kwargs={"source": current.run_dir, "config": config, "target": str(target)},
+    )
+
+
+def can_rerun(current: OpenRun) -> bool:
+    """Whether the open run's folder still holds the data a re-run needs."""
+    from pipeline.rerun import is_run_folder
+
+    return is_run_folder(current.run_dir)
+
+
 def open_saved(run_dir: str | Path) -> OpenRun:
     """Reopen a saved run with its edit log applied."""
     from pipeline.store import open_run

@@ -39,9 +39,23 @@ def run_and_save(
 ) -> str:
     """Run the pipeline on ``data`` and save the run to ``target``; returns ``target``."""
     from pipeline.run import run
-    from pipeline.store import save_run
 
     result = run(data, filename=filename, config=config, progress=progress, load_embedder=_embedder)
+    return _save(result, target, progress)
+
+
+def rerun_and_save(*, source: str, config: RunConfig, target: str, progress: ProgressCallback) -> str:
+    """Run the pipeline again on the saved run ``source``'s data (:mod:`pipeline.rerun`) with
+    ``config`` and save the new run to ``target``; returns ``target``."""
+    from pipeline.rerun import rerun
+
+    result = rerun(source, config=config, progress=progress, load_embedder=_embedder)
+    return _save(result, target, progress)
+
+
+def _save(result: Any, target: str, progress: ProgressCallback) -> str:
+    from pipeline.store import save_run
+
     progress("save", 0, 1)
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -50,7 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="analyse a file and write the topic report")
-    run.add_argument("file", type=Path, help="CSV, TSV, XLSX, JSONL or Parquet file")
+    run.add_argument(
+        "file",
+        type=Path,
+        help="CSV, TSV, XLSX, JSONL or Parquet file, or the folder of a saved run: its data is "
+        "analysed again with these settings (recorded as rerun_of in run.json)",
+    )
     run.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
     run.add_argument("--text-column", help="column with the feedback text (default: auto-detect)")
     run.add_argument(
@@ -388,19 +393,27 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     path: Path = args.file
-    if not path.is_file():
+    if path.is_dir():
+        from pipeline.rerun import check_rerun_args
+
+        check_rerun_args(path, out=args.out, load=config.load)
+    elif not path.is_file():
         raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
     from pipeline.outdir import check_out, staged_output
 
     check_out(args.out)  # before the run: a bad --out fails in a second, not after the model ran
-    data = path.read_bytes()
     progress = _TqdmProgress(enabled=not args.quiet)
     try:
         from pipeline.report import XLSX_MAX_ROWS, write_report
         from pipeline.run import run
         from pipeline.store import save_run
 
-        result = run(data, filename=path.name, config=config, progress=progress)
+        if path.is_dir():  # a saved run: its data again, with these settings (pipeline/rerun.py)
+            from pipeline.rerun import rerun
+
+            result = rerun(path, config=config, progress=progress)
+        else:
+            result = run(path.read_bytes(), filename=path.name, config=config, progress=progress)
         progress("report", 0, 1)
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
         edited, log = result, list[dict[str, Any]]()
@@ -435,6 +448,10 @@ def _run(args: argparse.Namespace) -> int:
     if len(result.topics) > len(shown):
         rest = len(result.topics) - len(shown)
         print(f"  … {rest} more (all {len(result.topics)} in topics.csv and report.html)")
+    if "rerun_of" in result.manifest:
+        from pipeline.rerun import describe_lineage
+
+        print(describe_lineage(result.manifest))
     if "taxonomy" in result.manifest:
         from pipeline.compare_cli import print_taxonomy_summary
 

@@ -258,6 +258,63 @@ def period_alerts(
     )
 
 
+DATE_SAMPLE = 500
+"""Rows read to decide whether a column holds dates."""
+PLAUSIBLE_YEARS = (1900, 2200)
+"""Parsed dates outside these years are not read as feedback dates (ids such as ``T-5000`` parse)."""
+
+
+def find_date_column(result: RunResult) -> str | None:
+    """The column of dates to cut a run into periods: one named like a date (``date``,
+    ``created_at``...) when at least half of a sample reads as dates, else the column whose sample
+    reads as dates most often (at least 60 %); numbers (ids, ratings) and dates outside
+    :data:`PLAUSIBLE_YEARS` never count. ``None``: none."""
+    from pipeline.analysis import parse_dates, recognise_columns
+
+    text_column = result.documents.text_column
+    named = recognise_columns(list(result.table.columns), text_column=text_column).get("date")
+    sample = result.table.head(DATE_SAMPLE)
+    best: tuple[float, str] | None = None
+    for column in (str(c) for c in result.table.columns if c != text_column):
+        values = sample[column].astype(str)
+        values = values[values.str.strip() != ""]
+        if values.empty or values.str.fullmatch(r"\s*-?\d+(\.\d+)?\s*").mean() > 0.5:
+            continue
+        parsed = parse_dates(values)
+        share = float(parsed.dt.year.between(*PLAUSIBLE_YEARS).mean())  # "T-5000" is no date
+        if column == named and share >= 0.5:
+            return column
+        if share >= 0.6 and (best is None or share > best[0]):
+            best = (share, column)
+    return best[1] if best else None
+
+
+def latest_alerts(result: RunResult) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+    """The ±2 sd alerts of a run's latest period (:func:`period_alerts`), for the report and
+    ``topics.csv``: the run's date column (:func:`find_date_column`) cut into months, else weeks,
+    else days, the coarsest that gives :data:`MIN_HISTORY` periods before the latest one.
+
+    Returns:
+        ``(alerts, {"date_column", "freq", "period"})``, or ``None`` when the run has no date
+        column or too few periods for an alert.
+    """
+    from pipeline.analysis import topic_trends
+
+    column = find_date_column(result)
+    if column is None:
+        return None
+    for freq in ("M", "W", "D"):
+        try:
+            trends = topic_trends(result, date_column=column, freq=freq)  # type: ignore[arg-type]
+        except (DataError, ConfigError):
+            return None
+        if trends["period"].nunique() >= MIN_HISTORY + 1:
+            frame = period_alerts(trends)
+            latest = pd.Timestamp(trends["period"].max())
+            return frame, {"date_column": column, "freq": freq, "period": latest.date().isoformat()}
+    return None
+
+
 def taxonomy_comparison(result: RunResult) -> pd.DataFrame | None:
     """For a run made with ``--taxonomy``: each topic against the taxonomy run (else ``None``)."""
     info = result.manifest.get("taxonomy")

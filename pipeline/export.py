@@ -88,6 +88,8 @@ TOPIC_COLUMNS: tuple[str, ...] = (
     "rating_ci_high",
     "rating_impact",
     *SHARE_COLUMNS,
+    "alert",
+    "alert_z",
 )
 """Columns of ``topics``."""
 THEME_COLUMNS: tuple[str, ...] = (
@@ -215,6 +217,10 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
         rating column).
         ``sentiment_negative_share``, ``sentiment_neutral_share``, ``sentiment_positive_share``
         (0..1 over the topic's rows; empty when the run has no sentiment).
+        taxonomy run (empty unless the run used ``--taxonomy``; empty for new topics),
+        ``alert`` (``up``/``down``: the latest period's share is beyond 2 sd of the recent mean;
+        ``""`` otherwise) and ``alert_z`` (that distance in sd), for runs with a date column
+        (:func:`pipeline.compare.latest_alerts`; empty without one).
     """
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
@@ -266,6 +272,15 @@ def _add_comparison(result: RunResult, records: list[dict[str, Any]]) -> None:
         row = by_id.loc[topic_id] if by_id is not None and topic_id in by_id.index else None
         for column in ("share_before", "share_change", "p_value"):
             record[column] = float(row[column]) if row is not None else float("nan")
+    from pipeline.compare import latest_alerts
+
+    alerts = latest_alerts(result)
+    by_topic = alerts[0].set_index("topic_id") if alerts is not None else None
+    for record in records:
+        topic_id = int(record["topic_id"])
+        hit = by_topic.loc[topic_id] if by_topic is not None and topic_id in by_topic.index else None
+        record["alert"] = str(hit["alert"]) if hit is not None else ""
+        record["alert_z"] = float(hit["z_score"]) if hit is not None else float("nan")
 
 
 def themes_frame(result: RunResult) -> pd.DataFrame:

@@ -416,6 +416,36 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
     return cards
 
 
+def _alert_rows(result: RunResult, *, limit: int = 15) -> dict[str, Any] | None:
+    """A run with a date column: topics whose latest period is beyond 2 sd of their recent mean."""
+    from pipeline.compare import RECENT_PERIODS, latest_alerts
+
+    found = latest_alerts(result)
+    if found is None:
+        return None
+    frame, info = found
+    hits = frame[frame["alert"] != ""].head(limit)
+    return {
+        "column": display_text(str(info["date_column"])),
+        "freq": {"M": "month", "W": "week", "D": "day"}[info["freq"]],
+        "period": info["period"],
+        "recent": RECENT_PERIODS,
+        "n_topics": len(frame),
+        "rows": [
+            {
+                "id": int(row["topic_id"]),
+                "name": display_text(str(row["topic"])),
+                "alert": str(row["alert"]),
+                "share": f"{100 * row['share']:.1f}%",
+                "mean": f"{100 * row['recent_mean']:.1f}%",
+                "z": f"{row['z_score']:+.1f}",
+                "count": int(row["count"]),
+            }
+            for _, row in hits.iterrows()
+        ],
+    }
+
+
 def _comparison_rows(result: RunResult, *, limit: int = 15) -> dict[str, Any] | None:
     """A run made with ``--taxonomy``: topics whose share moved most, new ones first (else ``None``)."""
     from pipeline.compare import taxonomy_comparison
@@ -568,6 +598,7 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "themes_reason": display_text(str(manifest.get("themes_reason") or "")),
         "comparison": _comparison_rows(result),
         "sentiment": _sentiment_section(result),
+        "alerts": _alert_rows(result),
         "map_note": map_note,
         "bar_note": bar_note,
         "drivers": drivers,

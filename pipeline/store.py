@@ -428,15 +428,7 @@ def open_run(run_dir: Path) -> RunResult:
             detail=repr(exc),
         ) from exc
     manifest = {**manifest, "edits": []} if isinstance(manifest, dict) else manifest
-    report_fields = dict(meta["load_report"])
-    report_fields["issues"] = tuple(RowIssue(**i) for i in report_fields.get("issues", []))
-    for key in ("columns", "encoding_alternatives", "warnings"):
-        if key in report_fields:
-            report_fields[key] = tuple(report_fields[key])
-    for key, value in list(report_fields.items()):
-        if isinstance(value, list):
-            report_fields[key] = tuple(value)
-    load_report = LoadReport(**report_fields)
+    load_report = read_load_report(meta)
     documents = Documents(
         texts=tuple(rows["text"].astype(str)),
         status=tuple(rows["status"].astype(str)),
@@ -512,6 +504,16 @@ def _load_mentions(data_dir: Path) -> np.ndarray:
     if not path.exists():
         return np.zeros((0, 2), dtype=np.int64)
     return np.load(path, allow_pickle=False).astype(np.int64).reshape(-1, 2)
+
+
+def read_load_report(meta: Mapping[str, Any]) -> LoadReport:
+    """The :class:`LoadReport` kept in a run's ``data/meta.json`` (how its input was read)."""
+    report_fields = dict(meta["load_report"])
+    report_fields["issues"] = tuple(RowIssue(**i) for i in report_fields.get("issues", []))
+    for key, value in list(report_fields.items()):
+        if isinstance(value, list):
+            report_fields[key] = tuple(value)
+    return LoadReport(**report_fields)
 
 
 def list_runs(workspace: Path) -> list[RunInfo]:

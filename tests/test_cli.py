@@ -73,6 +73,8 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
         "sentiment_negative_share",
         "sentiment_neutral_share",
         "sentiment_positive_share",
+        "alert",
+        "alert_z",
     ]
     assert 4 <= len(topics) <= 40
     assert set(assignments["sentiment"]) <= {"positive", "neutral", "negative", ""}

@@ -88,3 +88,49 @@ def test_too_short_a_history_gives_no_alert_but_still_a_test() -> None:
     frame = period_alerts(trends).set_index("topic_id")
     assert (frame["alert"] == "").all() and frame["z_score"].isna().all()
     assert frame.loc[0, "p_value"] < 0.001
+
+
+def _dated(result, target: int):
+    """``result`` with a ``date`` column over five months, half of ``target``'s rows in a sixth."""
+    import dataclasses
+
+    labels = result.row_labels()
+    months = np.arange(len(labels)) % 5
+    rows = np.flatnonzero(labels == target)
+    months[rows[: len(rows) // 2]] = 5
+    table = result.table.copy()
+    table["date"] = [f"2026-{m + 1:02d}-15" for m in months]
+    return dataclasses.replace(result, table=table)
+
+
+def test_topics_csv_and_the_report_carry_the_latest_periods_alerts() -> None:
+    from pipeline.compare import latest_alerts
+    from pipeline.export import topics_frame
+    from pipeline.report import render_html
+    from tests._result_factory import make_result
+
+    base = make_result(600, with_payloads=False)
+    target = max((t for t in base.topics if t.id >= 0), key=lambda t: t.size).id
+    result = _dated(base, target)
+    found = latest_alerts(result)
+    assert found is not None and (found[0]["alert"] == "up").sum() >= 1
+    info = found[1]
+    assert info == {"date_column": "date", "freq": "M", "period": "2026-06-01"}
+    topics = topics_frame(result).set_index("topic_id")
+    assert topics.loc[target, "alert"] == "up" and topics.loc[target, "alert_z"] > 2
+    assert set(topics["alert"]) <= {"", "up", "down"}
+    assert (topics.loc[topics["alert"] == "", "alert_z"].abs().fillna(0) <= 2).all()
+    html = render_html(result)
+    assert "Alerts for the latest month" in html and f"#{target}</span>" in html.split('id="alerts"')[1]
+    # Without a date column: no alerts, empty columns, no section.
+    undated = dataclasses_replace_table(base.table.drop(columns=["date"]), base)
+    assert latest_alerts(undated) is None
+    plain = topics_frame(undated)
+    assert (plain["alert"] == "").all() and plain["alert_z"].isna().all()
+    assert 'id="alerts"' not in render_html(undated)
+
+
+def dataclasses_replace_table(table, result):
+    import dataclasses
+
+    return dataclasses.replace(result, table=table)

@@ -107,6 +107,71 @@ def test_thresholds_are_calibrated_from_the_runs_own_members() -> None:
     assert (stricter.threshold_ >= assigner.threshold_ - 1e-6).all()
 
 
+def _taxonomy_of(vectors: np.ndarray, labels: np.ndarray):
+    from pipeline.taxonomy.model import Taxonomy, TaxonomyTopic
+
+    fitted = TaxonomyAssigner().fit_vectors(vectors, labels)
+    topics = tuple(
+        TaxonomyTopic(
+            id=int(i),
+            name=f"t{i}",
+            theme_id=0,
+            theme_name="",
+            size=int((labels == i).sum()),
+            share=float((labels == i).mean()),
+            threshold=float(fitted.threshold_[k]),
+            novelty=float(fitted.novelty_[k]),
+        )
+        for k, i in enumerate(fitted.topic_ids_)
+    )
+    return Taxonomy(
+        topics=topics,
+        centroids=fitted.centroids_,
+        model="m",
+        model_name="m",
+        dim=vectors.shape[1],
+        source_run_id="first",
+        source_input_sha256="x",
+        rows_with_topic=len(labels),
+        calibration=fitted.calibration_,
+    )
+
+
+def test_new_topics_are_where_new_texts_gather_more_densely_than_the_taxonomy_runs() -> None:
+    """Candidates from the fringe of old topics stay there; a tight group in new ground is new."""
+    from pipeline.taxonomy.stage import _benjamini_hochberg, assign_clustering
+
+    rng = np.random.default_rng(5)
+    dim = 24
+
+    def around(axis: int, n: int, noise: float) -> np.ndarray:
+        v = np.eye(dim)[axis] + rng.normal(0, noise, (n, dim))
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    old = np.vstack([around(0, 600, 0.3), around(1, 600, 0.3)])
+    labels = np.repeat([0, 1], 600)
+    taxonomy = _taxonomy_of(old, labels)
+    new = np.vstack([around(0, 300, 0.3), around(1, 300, 0.3), around(7, 60, 0.1)])
+    config = RunConfig(seed=0)
+    result = assign_clustering(taxonomy, new, config=config, members=old)
+    fresh = result.labels[600:]
+    assert (fresh > 1).mean() >= 0.9, "the tight group in new ground is a new topic"
+    assert len(set(fresh[fresh > 1].tolist())) == 1
+    assert (result.labels[:600] > 1).mean() <= 0.02, "rows like the old topics' stay in them"
+    rule = result.params["candidates_clustering"]["rule"]
+    assert "denser" in rule and "Benjamini-Hochberg" in rule
+    # Without the taxonomy run's texts the older tightness rule decides: here the one candidate
+    # group mixes the old topics' fringe with the new texts, is not tight, and is not kept.
+    fallback = assign_clustering(taxonomy, new, config=config)
+    assert "leave-one-out" in fallback.params["candidates_clustering"]["rule"]
+    assert (fallback.labels[:600] > 1).mean() <= 0.02
+    # Benjamini-Hochberg: the largest k with p_(k) <= k/m * alpha, and every smaller p with it.
+    assert _benjamini_hochberg([0.001, 0.03, 0.02, 0.5], 0.05) == [0, 1, 2]
+    assert _benjamini_hochberg([0.001, 0.04, 0.03, 0.5], 0.05) == [0]
+    assert _benjamini_hochberg([0.03, 0.5], 0.05) == []
+    assert _benjamini_hochberg([], 0.05) == []
+
+
 def test_assign_vectors_is_chunked_consistently() -> None:
     vectors, labels = _planted(n=400)
     assigner = TaxonomyAssigner().fit_vectors(vectors, labels)

@@ -1,6 +1,13 @@
-"""Run page: choose the model, clusterer and seed; watch per-stage progress; cancel."""
+"""Run page: choose the model, clusterer and seed; watch per-stage progress; cancel.
+
+The data is the loaded file, or the open run's saved data ("re-run this data with new
+settings", :mod:`pipeline.rerun`), so a reopened run can be run again without an upload.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -11,8 +18,16 @@ from pipeline.config import RunConfig
 REFRESH_S = 1.0  # how often the progress fragment (and only it) reruns while a run waits or runs
 
 
-def _settings(upload, docs) -> None:
-    """The run form; starting a run stores the job id in the session."""
+def _settings(
+    docs,
+    *,
+    languages: Callable[[], dict[str, int] | None],
+    text_column: str | None,
+    load: Any,
+    start: Callable[[RunConfig], jobs.Job],
+    start_label: str,
+) -> None:
+    """The run form; ``start(config)`` queues the run and its job id is stored in the session."""
     try:
         choices = services.embedder_choices()
     except Exception as exc:
@@ -28,8 +43,7 @@ def _settings(upload, docs) -> None:
         )
         if model == "auto":
             try:
-                languages = services.sample_languages(upload, docs) if docs is not None else None
-                name, reason = services.explain_auto(languages)
+                name, reason = services.explain_auto(languages())
                 st.info(
                     t("run.auto_explained", name=name, reason=ui.md_escape(reason, limit=240)),
                     icon=":material/smart_toy:",
@@ -97,15 +111,13 @@ def _settings(upload, docs) -> None:
 
     taxonomy = _taxonomy_choice()
 
-    if st.button(t("run.start"), type="primary", icon=":material/play_arrow:", key="w_start"):
+    if st.button(start_label, type="primary", icon=":material/play_arrow:", key="w_start"):
         from pipeline.config import validate_config
-        from pipeline.types import LoadOptions
 
-        options = state.read_options()
         try:
             config = validate_config(
                 RunConfig(
-                    text_column=state.text_column(),
+                    text_column=text_column,
                     model=model,
                     model_options=model_options,
                     clusterer=clusterer,
@@ -117,13 +129,13 @@ def _settings(upload, docs) -> None:
                     label_language=state.label_lang(),
                     taxonomy=taxonomy,
                     multi_topic="auto" if multi_topic else "off",
-                    load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
+                    load=load,
                 )
             )
         except Exception as exc:
             ui.show_error(exc)
             return
-        job = services.start_run(upload, config)
+        job = start(config)
         state.set_job_id(job.id)
         st.rerun()
 
@@ -262,13 +274,100 @@ def render() -> None:
             warning = (summary.get("language_coverage") or {}).get("warning")
             if warning:
                 st.warning(t("common.coverage_warning", warning=warning), icon=":material/translate:")
+            lineage = summary.get("rerun_of")
+            if lineage:
+                changed = ", ".join(
+                    f"{k} {before} → {after}" for k, (before, after) in (lineage.get("changed") or {}).items()
+                )
+                st.caption(
+                    t(
+                        "run.rerun_of",
+                        run=ui.md_escape(str(lineage.get("run_id", "")), limit=80),
+                        changed=ui.md_escape(changed, limit=300) or t("run.rerun_same"),
+                    )
+                )
             st.page_link("views/topics.py", label=t("run.see_topics"), icon=":material/arrow_forward:")
 
     upload = state.upload()
+    if current is not None and (upload is None or _source_is_run(upload, current)):
+        _rerun_form(current)
+        return
     if upload is None:
         st.info(t("run.no_data"), icon=":material/info:")
         st.page_link("views/data.py", label=t("common.go_data"), icon=":material/upload_file:")
         return
+    _upload_form(upload)
+
+
+def _source_is_run(upload, current) -> bool:
+    """With both a loaded file and an open run, the analyst picks which data to analyse."""
+    choice = st.radio(
+        t("run.source"),
+        ["upload", "rerun"],
+        key="w_source",
+        format_func=lambda v: (
+            t("run.source.upload", file=ui.md_escape(upload.filename, limit=60))
+            if v == "upload"
+            else t("run.source.rerun", run=ui.md_escape(current.run_id, limit=80))
+        ),
+    )
+    return choice == "rerun"
+
+
+def _rerun_form(current) -> None:
+    """The settings form over the open run's saved data (no upload needed)."""
+    from pipeline.types import LoadOptions
+
+    if not services.can_rerun(current):
+        st.info(t("run.rerun_unavailable"), icon=":material/info:")
+        st.page_link("views/data.py", label=t("common.go_data"), icon=":material/upload_file:")
+        return
+    base = current.base
+    st.subheader(t("run.rerun_title"))
+    st.markdown(
+        t(
+            "run.rerun_intro",
+            rows=ui.fmt_int(base.load_report.rows_read),
+            file=ui.md_escape(base.load_report.filename, limit=60),
+        )
+    )
+    before = base.manifest.get("config") or {}
+    settings = {
+        "model": base.manifest.get("model_name") or before.get("model"),
+        "clusterer": before.get("clusterer"),
+        "n_topics": before.get("n_topics") or "auto",
+        "seed": before.get("seed"),
+        "label_language": before.get("label_language"),
+    }
+    st.caption(
+        t(
+            "run.rerun_before",
+            settings=ui.md_escape(" · ".join(f"{k} {v}" for k, v in settings.items() if v is not None)),
+        )
+    )
+    columns = [str(c) for c in base.table.columns]
+    own = base.documents.text_column
+    column = st.selectbox(
+        t("run.rerun_column"),
+        columns,
+        index=columns.index(own) if own in columns else 0,
+        key="w_rerun_column",
+    )
+    languages = {k: int(v) for k, v in (base.manifest.get("languages") or {}).items()}
+    _settings(
+        base.documents,
+        languages=lambda: languages or None,
+        text_column=column,
+        load=LoadOptions(),
+        start=lambda config: services.start_rerun(current, config),
+        start_label=t("run.rerun_start"),
+    )
+
+
+def _upload_form(upload) -> None:
+    """The settings form over the loaded file."""
+    from pipeline.types import LoadOptions
+
     docs = None
     try:
         table = services.load(upload, state.read_options())
@@ -287,7 +386,15 @@ def render() -> None:
         ui.show_error(exc)
         st.page_link("views/data.py", label=t("common.go_data"), icon=":material/upload_file:")
         return
-    _settings(upload, docs)
+    options = state.read_options()
+    _settings(
+        docs,
+        languages=lambda: services.sample_languages(upload, docs) if docs is not None else None,
+        text_column=state.text_column(),
+        load=LoadOptions(encoding=options.encoding, delimiter=options.delimiter),
+        start=lambda config: services.start_run(upload, config),
+        start_label=t("run.start"),
+    )
 
 
 render()

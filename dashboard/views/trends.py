@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import state, ui
 from dashboard.i18n import t
-from pipeline import analysis
+from pipeline import analysis, compare
 from pipeline.types import OUTLIER
 
 FREQS = ("D", "W", "M")
@@ -16,24 +16,6 @@ FREQS = ("D", "W", "M")
 @st.cache_data(scope="session", max_entries=8, show_spinner=False)
 def _trends(run_id: str, version: str, column: str, freq: str, _result):
     return analysis.topic_trends(_result, date_column=column, freq=freq)
-
-
-def _date_column(result, columns: list[str], *, named: str | None) -> str | None:
-    """The column to preselect: the one named like a date if it holds dates, else the column whose
-    values read as dates most often (at least 60% of a sample); ``None`` when no column does."""
-    sample = result.table.head(500)
-    best: tuple[float, str] | None = None
-    for column in columns:
-        values = sample[column].astype(str)
-        values = values[values.str.strip() != ""]
-        if values.empty or values.str.fullmatch(r"\s*-?\d+(\.\d+)?\s*").mean() > 0.5:
-            continue  # numbers (ids, ratings) are not dates
-        share = float(analysis.parse_dates(values).notna().mean())
-        if column == named and share >= 0.5:
-            return column
-        if share >= 0.6 and (best is None or share > best[0]):
-            best = (share, column)
-    return best[1] if best else None
 
 
 def _chart(trends, measure: str, top: int):
@@ -74,12 +56,11 @@ def render() -> None:
     result = ui.require_result()
     current = state.open_run()
     _taxonomy_comparison(result)
-    roles = analysis.recognise_columns(list(result.table.columns), text_column=result.documents.text_column)
     columns = [str(c) for c in result.table.columns if c != result.documents.text_column]
     if not columns:
         st.info(t("trends.no_date"))
         return
-    default = _date_column(result, columns, named=roles.get("date"))
+    default = compare.find_date_column(result)
     if default is None:
         st.info(t("trends.no_date"), icon=":material/event_busy:")
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])

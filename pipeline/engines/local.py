@@ -17,7 +17,7 @@ import numpy as np
 from pipeline.config import RunConfig, validate_config
 from pipeline.embedders.base import Embedder
 from pipeline.progress import ProgressCallback, no_progress, scaled
-from pipeline.types import STATUS_OK, Embeddings, Ledger, RunResult
+from pipeline.types import STATUS_OK, Embeddings, Ledger, LoadedTable, RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ VERSIONED_PACKAGES = (
 
 
 def run(
-    data: bytes,
+    data: bytes | LoadedTable,
     *,
     filename: str,
     config: RunConfig | None = None,
@@ -56,7 +56,8 @@ def run(
     """Run load -> documents -> languages -> embed -> reduce -> cluster -> topics on one file.
 
     Args:
-        data: The file's bytes.
+        data: The file's bytes, or a table already read (a saved run's input, see
+            :func:`pipeline.rerun.saved_input`; ``config.load`` then does not apply).
         filename: Its name (the extension helps detect the format).
         config: What to do; defaults to :class:`RunConfig` defaults.
         progress: ``progress(stage, done, total)``; may raise ``Cancelled`` to stop.
@@ -96,7 +97,10 @@ def run(
 
     with _timed(timings, "load"):
         report("load", 0, 1)
-        table = load_table(data, filename=filename, options=config.load)
+        if isinstance(data, LoadedTable):
+            table = data
+        else:
+            table = load_table(data, filename=filename, options=config.load)
         documents = prepare_documents(table, text_column=config.text_column, max_chars=config.max_chars)
         report("load", 1, 1)
     from pipeline.explore.drivers import rating_info

@@ -153,6 +153,34 @@ def load_taxonomy(path: Path | str) -> Taxonomy:
     return taxonomy_from_run(folder)
 
 
+MAX_MEMBERS = 200_000
+"""At most this many of the taxonomy run's texts (a seeded sample) are read for the density test."""
+
+
+def load_members(path: Path | str, *, seed: int = 0) -> np.ndarray | None:
+    """The taxonomy run's own text embeddings as unit float32 rows (a seeded sample of at most
+    :data:`MAX_MEMBERS`), or ``None`` when the folder holds no run data (a ``taxonomy.json`` alone).
+
+    :func:`pipeline.taxonomy.stage.assign_clustering` compares where new texts gather with where
+    the taxonomy run's texts were, to tell a new topic from the fringe of an old one.
+    """
+    file = Path(path) / "data" / "embeddings.npy"
+    if not file.is_file():
+        return None
+    try:
+        stored = np.load(file, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        logger.warning("could not read the taxonomy run's embeddings in %s", path, exc_info=True)
+        return None
+    if len(stored) > MAX_MEMBERS:
+        pick = np.sort(np.random.default_rng(seed).choice(len(stored), MAX_MEMBERS, replace=False))
+        stored = stored[pick]
+    vectors = np.asarray(stored, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
 def save_taxonomy(taxonomy: Taxonomy, folder: Path) -> Path:
     """Write ``taxonomy.json`` and ``taxonomy_centroids.npy`` into ``folder``."""
     from pipeline.files import atomic_write, atomic_write_bytes

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import RunConfig
-from pipeline.errors import ConfigError, DataError
+from pipeline.errors import ConfigError
 from pipeline.taxonomy.model import Taxonomy
 from pipeline.types import EXCLUDED, OUTLIER, Clustering, Documents, Theme, Topic
 
@@ -29,6 +29,10 @@ MIN_LEFTOVER = 16
 """Fewer candidates for new topics than this are not clustered."""
 MIN_NEW_TOPIC_ROWS = 5
 """A new topic needs at least this many distinct texts."""
+GROUP_FIT_ROWS = 10_000
+"""The candidates' K-Means is fitted on at most this many of them (a seeded sample; a bound on
+time, as ``RunConfig.umap_fit_rows``); the others join their nearest group centre."""
+CHUNK = 16_384
 NEW_THEME_NAME = "New topics"
 ORIGIN_TAXONOMY = "taxonomy"
 ORIGIN_NEW = "new"
@@ -69,6 +73,7 @@ def assign_clustering(
     *,
     config: RunConfig,
     structure: np.ndarray | None = None,
+    members: np.ndarray | None = None,
 ) -> Clustering:
     """Topic per unique text: a taxonomy topic, a new topic (id above the taxonomy's) or ``-1``.
 
@@ -76,22 +81,35 @@ def assign_clustering(
        threshold, else it fits no topic (``-1``).
     2. Texts below the (higher) novelty threshold are candidates for new topics. They are cut
        by K-Means in the embedding space into groups of the taxonomy's typical topic size
-       (median taxonomy topic size, scaled to this file). A group becomes a new topic when it has
-       at least a third of that size (and :data:`MIN_NEW_TOPIC_ROWS`) and is as tight as the
-       taxonomy's topics (median leave-one-out cosine at least the novelty floor); its texts leave
-       their taxonomy topic. Other candidates keep the result of step 1.
+       (median taxonomy topic size, scaled to this file); groups under a third of that size (or
+       :data:`MIN_NEW_TOPIC_ROWS`) are dropped.
+    3. A group becomes a new topic when the new texts are denser around it than the taxonomy
+       run's texts were (``members``, its embeddings; read from ``config.taxonomy`` when not
+       given): in the ball around the group's centre holding half of the group, the number of
+       new texts against the taxonomy run's texts is tested (one-sided binomial test, null: the
+       share of new texts among all texts) and the groups' p-values are held to a false
+       discovery rate of :data:`pipeline.compare.ALPHA` (Benjamini-Hochberg). A group in a
+       region the taxonomy run already covered is the fringe of an old topic, not a new one.
+       Without the taxonomy run's embeddings (a ``taxonomy.json`` alone) a group needs a median
+       leave-one-out cosine of at least the taxonomy's novelty floor instead.
+    4. Every text then goes to its nearest centre among the taxonomy's and the new topics' (two
+       rounds, the new centres recomputed from their members): texts nearest a new topic join it,
+       the others keep the result of step 1.
 
     ``space`` and ``structure`` are accepted for symmetry with :func:`pipeline.cluster.cluster`.
     """
-    from pipeline.cluster import cluster
-    from pipeline.taxonomy.assign import _leave_one_out, assign_vectors
+    from pipeline.taxonomy.assign import _normalise, assign_vectors
 
     del space, structure
+    vectors = _normalise(np.asarray(vectors, dtype=np.float32))
     labels, best, _ = assign_vectors(vectors, taxonomy.centroids, taxonomy.thresholds, taxonomy.topic_ids)
     candidates, _, _ = assign_vectors(vectors, taxonomy.centroids, taxonomy.novelty, taxonomy.topic_ids)
     left = np.flatnonzero(candidates < 0)
     first_new = taxonomy.max_topic_id + 1
-    floor = float(taxonomy.calibration.get("novelty_floor", taxonomy.calibration.get("floor", 0.0)))
+    if members is None and config.taxonomy:
+        from pipeline.taxonomy.io import load_members
+
+        members = load_members(config.taxonomy, seed=config.seed)
     sizes = np.array([t.size for t in taxonomy.topics], dtype=np.float64)
     expected = float(np.median(sizes)) * len(vectors) / max(taxonomy.rows_with_topic, 1)
     min_rows = max(MIN_NEW_TOPIC_ROWS, int(np.ceil(expected / 3)))
@@ -100,42 +118,33 @@ def assign_clustering(
         "new_topic_candidates": len(left),
         "new_topic_ids_from": first_new,
     }
-    new_count = 0
+    new_count = joined = 0
     k = round(len(left) / max(expected, 1.0))
     if len(left) >= max(MIN_LEFTOVER, min_rows) and k >= 1:
         k = min(k, len(left) // 2)
-        try:
-            sub = (
-                cluster(vectors[left], method="kmeans", n_topics=k, seed=config.seed).labels
-                if k >= 2
-                else np.zeros(len(left), dtype=np.int64)
-            )
-        except DataError as exc:
-            info["candidates_clustering"] = f"not clustered: {exc.user_message}"
+        sub = _group(vectors[left], k, seed=config.seed)
+        groups = [left[sub == g] for g in np.unique(sub)]
+        groups = [g for g in groups if len(g) >= min_rows]
+        if members is not None and len(members):
+            kept, rule = _denser_than_taxonomy(vectors, groups, members)
         else:
-            kept: list[tuple[int, int]] = []  # (size, group)
-            for group in np.unique(sub):
-                members = np.flatnonzero(sub == group)
-                if len(members) < min_rows:
-                    continue
-                member_vectors = vectors[left[members]].astype(np.float32)
-                cohesion = float(np.median(_leave_one_out(member_vectors, member_vectors.sum(axis=0))))
-                if cohesion >= floor:
-                    kept.append((len(members), int(group)))
-            kept.sort(key=lambda item: (-item[0], item[1]))
-            for offset, (_, group) in enumerate(kept):
-                labels[left[sub == group]] = first_new + offset
-            new_count = len(kept)
-            info["candidates_clustering"] = {
-                "method": "kmeans in the embedding space",
-                "groups": k,
-                "expected_topic_rows": round(expected, 1),
-                "kept_as_new_topics": new_count,
-                "rule": (
-                    f"a new topic needs {min_rows}+ texts and a median leave-one-out cosine of at "
-                    f"least the taxonomy's novelty floor ({floor:.3f})"
-                ),
-            }
+            kept, rule = _cohesive(vectors, groups, taxonomy)
+        kept.sort(key=lambda g: (-len(g), int(g[0])))
+        before = labels.copy()
+        for offset, group in enumerate(kept):
+            labels[group] = first_new + offset
+        new_count = len(kept)
+        if new_count:
+            joined = _join_nearest(vectors, labels, before, taxonomy, first_new, new_count)
+        info["candidates_clustering"] = {
+            "method": f"kmeans in the embedding space (fitted on at most {GROUP_FIT_ROWS:,} candidates)",
+            "groups": k,
+            "groups_tested": len(groups),
+            "expected_topic_rows": round(expected, 1),
+            "kept_as_new_topics": new_count,
+            "rule": f"a new topic needs {min_rows}+ texts and {rule}",
+            "joined_new_topics_after": joined,
+        }
     else:
         info["candidates_clustering"] = f"not clustered: {len(left)} candidates, too few for a new topic"
     assigned = int(np.isin(labels, taxonomy.topic_ids).sum())
@@ -152,6 +161,112 @@ def assign_clustering(
     }
     n_found = len(np.unique(labels[labels >= 0]))
     return Clustering(labels=labels, method=config.clusterer, n_topics=n_found, params=params, reason=reason)
+
+
+def _group(candidates: np.ndarray, k: int, *, seed: int) -> np.ndarray:
+    """K-Means groups of the candidates (unit vectors), fitted on a seeded sample of at most
+    :data:`GROUP_FIT_ROWS`; every candidate then goes to its nearest group centre."""
+    if k < 2:
+        return np.zeros(len(candidates), dtype=np.int64)
+    from sklearn.cluster import KMeans
+
+    fit = candidates
+    if len(candidates) > GROUP_FIT_ROWS:
+        pick = np.random.default_rng(seed).choice(len(candidates), GROUP_FIT_ROWS, replace=False)
+        fit = candidates[np.sort(pick)]
+    # float64: sklearn's float32 distances are upcast chunk by chunk, 100x slower in k-means++
+    model = KMeans(n_clusters=min(k, len(fit) // 2), random_state=seed, n_init=4).fit(fit.astype(np.float64))
+    centres = model.cluster_centers_.astype(np.float32)
+    squared = (centres**2).sum(axis=1)
+    out = np.empty(len(candidates), dtype=np.int64)
+    for start in range(0, len(candidates), CHUNK):  # nearest centre: argmin |c|^2 - 2 x.c
+        part = candidates[start : start + CHUNK]
+        out[start : start + len(part)] = (squared - 2 * (part @ centres.T)).argmin(axis=1)
+    return out
+
+
+def _denser_than_taxonomy(
+    vectors: np.ndarray, groups: list[np.ndarray], members: np.ndarray
+) -> tuple[list[np.ndarray], str]:
+    """The groups around which new texts are significantly denser than the taxonomy run's texts."""
+    from scipy.stats import binom
+
+    from pipeline.compare import ALPHA
+
+    null = len(vectors) / (len(vectors) + len(members))
+    if not groups:
+        return [], "no group large enough"
+    centres = np.stack([vectors[g].sum(axis=0) for g in groups]).astype(np.float32)
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    radii = np.array([np.median(vectors[g] @ c) for g, c in zip(groups, centres, strict=True)])
+    n_new = np.zeros(len(groups), dtype=np.int64)
+    n_old = np.zeros(len(groups), dtype=np.int64)
+    for array, counts in ((vectors, n_new), (members, n_old)):
+        for start in range(0, len(array), CHUNK):
+            counts += (array[start : start + CHUNK] @ centres.T >= radii).sum(axis=0)
+    p_values = [float(binom.sf(a - 1, a + b, null)) for a, b in zip(n_new, n_old, strict=True)]
+    kept = [groups[i] for i in _benjamini_hochberg(p_values, ALPHA)]
+    rule = (
+        "new texts denser around it than the taxonomy run's texts (binomial test in the ball holding "
+        f"half the group; false discovery rate {ALPHA:g}, Benjamini-Hochberg; "
+        f"{len(members):,} taxonomy texts)"
+    )
+    return kept, rule
+
+
+def _benjamini_hochberg(p_values: Sequence[float], alpha: float) -> list[int]:
+    """Indices of the p-values rejected at false discovery rate ``alpha``."""
+    if not p_values:
+        return []
+    order = np.argsort(p_values, kind="stable")
+    ranked = np.asarray(p_values)[order]
+    passing = np.flatnonzero(ranked <= alpha * np.arange(1, len(ranked) + 1) / len(ranked))
+    return sorted(order[: passing.max() + 1].tolist()) if len(passing) else []
+
+
+def _cohesive(
+    vectors: np.ndarray, groups: list[np.ndarray], taxonomy: Taxonomy
+) -> tuple[list[np.ndarray], str]:
+    """Without the taxonomy run's texts: groups as tight as the taxonomy's topics."""
+    from pipeline.taxonomy.assign import _leave_one_out
+
+    floor = float(taxonomy.calibration.get("novelty_floor", taxonomy.calibration.get("floor", 0.0)))
+    kept = [
+        g
+        for g in groups
+        if float(np.median(_leave_one_out(vectors[g], vectors[g].sum(axis=0, dtype=np.float64)))) >= floor
+    ]
+    return kept, f"a median leave-one-out cosine of at least the taxonomy's novelty floor ({floor:.3f})"
+
+
+def _join_nearest(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    before: np.ndarray,
+    taxonomy: Taxonomy,
+    first_new: int,
+    count: int,
+) -> int:
+    """Nearest centre over the taxonomy's and the new topics' (two rounds, the new centres
+    recomputed from their members): texts nearest a new topic join it, texts of a new topic
+    nearest an old one go back to ``before`` (step 1). Returns how many texts joined from outside."""
+    from pipeline.taxonomy.assign import assign_vectors
+
+    ids = np.arange(first_new, first_new + count, dtype=np.int64)
+    grouped = labels >= first_new
+    every_ids = np.concatenate([taxonomy.topic_ids, ids])
+    for _ in range(2):
+        centres = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+        for k, topic in enumerate(ids):
+            centres[k] = vectors[labels == topic].sum(axis=0)
+        centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        every = np.vstack([taxonomy.centroids, centres]).astype(np.float32)
+        _, _, nearest = assign_vectors(vectors, every, np.full(len(every), -np.inf, np.float32), every_ids)
+        to_new = nearest >= first_new
+        back = (labels >= first_new) & ~to_new
+        labels[to_new] = nearest[to_new]
+        labels[back] = before[back]
+    return int(((labels >= first_new) & ~grouped).sum())
 
 
 def finish_taxonomy(
