@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of an earlier run: keep its topics (names, merges, themes) and assign the new "
         "rows to them; rows that fit none become new topics",
     )
+    run.add_argument(
+        "--collapse-near-duplicates",
+        action="store_true",
+        help="count one row per group of texts that say the same thing in other words "
+        "(default: every row counts; the groups are listed either way)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -329,6 +335,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         labeller_url=args.labeller_url,
         labeller_model=args.labeller_model,
         taxonomy=str(args.taxonomy) if args.taxonomy else None,
+        collapse_near_duplicates=bool(getattr(args, "collapse_near_duplicates", False)),
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,

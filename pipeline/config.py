@@ -45,6 +45,8 @@ class RunConfig:
         labeller_model: The chat model to request.
         taxonomy: Folder of an earlier run whose topics (names, merges, themes) new rows are
             assigned to; rows that fit none become new topics (:mod:`pipeline.taxonomy`).
+        collapse_near_duplicates: Count one row per group of texts that say the same thing in
+            other words (:mod:`pipeline.near_duplicates`); the groups are found either way.
     """
 
     text_column: str | None = None
@@ -66,6 +68,7 @@ class RunConfig:
     labeller_url: str | None = None
     labeller_model: str | None = None
     taxonomy: str | None = None
+    collapse_near_duplicates: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

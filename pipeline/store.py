@@ -110,6 +110,9 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "map_2d": result.reduction.map_2d.astype(np.float32),
         "labels": result.clustering.labels.astype(np.int64),
     }
+    if result.near_duplicates is not None:  # groups of texts that say the same thing
+        arrays["near_duplicates"] = result.near_duplicates.representative.astype(np.int64)
+        arrays["near_duplicate_similarity"] = result.near_duplicates.similarity.astype(np.float32)
     for name, array in arrays.items():
         atomic_write(data_dir / f"{name}.npy", functools.partial(np.save, arr=array, allow_pickle=False))
     meta = {
@@ -141,6 +144,8 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
         "ledger": result.ledger.to_dict(),
         "label_sets": [label_set.to_dict() for label_set in result.label_sets],
     }
+    if result.near_duplicates is not None:
+        meta["near_duplicates"] = result.near_duplicates.params
     _write_json(data_dir / "meta.json", meta)
     _write_json(run_dir / "run.json", result.manifest)
     save_edits(run_dir, edits)
@@ -392,6 +397,15 @@ def open_run(run_dir: Path) -> RunResult:
     from pipeline.labels.base import LabelSet
 
     label_sets = tuple(LabelSet.from_dict(d) for d in meta.get("label_sets", []))
+    near_duplicates = None
+    if (data_dir / "near_duplicates.npy").is_file():  # runs saved before this stage have none
+        from pipeline.near_duplicates import NearDuplicates
+
+        near_duplicates = NearDuplicates(
+            representative=np.load(data_dir / "near_duplicates.npy", allow_pickle=False),
+            similarity=np.load(data_dir / "near_duplicate_similarity.npy", allow_pickle=False),
+            params=dict(meta.get("near_duplicates") or {}),
+        )
     return RunResult(
         table=table,
         load_report=load_report,
@@ -405,6 +419,7 @@ def open_run(run_dir: Path) -> RunResult:
         manifest=manifest,
         themes=themes,
         label_sets=label_sets,
+        near_duplicates=near_duplicates,
     )
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from pipeline.labels.base import LabelSet
+    from pipeline.near_duplicates import NearDuplicates
 
 STATUS_OK = "ok"
 OUTLIER = -1
@@ -290,6 +291,8 @@ class RunResult:
     """Themes over the topics (empty for runs saved before themes existed)."""
     label_sets: tuple[LabelSet, ...] = ()
     """Topic label sets by language; the first is the one ``topics`` show."""
+    near_duplicates: NearDuplicates | None = None
+    """Groups of unique texts that say the same thing (:mod:`pipeline.near_duplicates`)."""
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""

@@ -64,6 +64,8 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
         "share_before",
         "share_change",
         "p_value",
+        "example_counts",
+        "near_duplicate_groups",
     ]
     assert 4 <= len(topics) <= 40
     # Every topic belongs to exactly one theme, and the theme's name is the one in assignments.

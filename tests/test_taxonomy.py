@@ -214,7 +214,7 @@ def test_topics_csv_has_origin_and_the_comparison(first_run, second_run) -> None
 
     _, first, _ = first_run
     frame = topics_frame(second_run).set_index("topic_id")
-    assert list(TOPIC_COLUMNS)[-4:] == ["origin", "share_before", "share_change", "p_value"]
+    assert list(TOPIC_COLUMNS)[10:14] == ["origin", "share_before", "share_change", "p_value"]
     top = max(t.id for t in first.topics)
     assert set(frame.loc[frame.index > top, "origin"]) == {"new"}
     assert set(frame.loc[(frame.index >= 0) & (frame.index <= top), "origin"]) == {"taxonomy"}

@@ -289,7 +289,7 @@ def run(
         embedder.model_id,
         sum(timings.values()),
     )
-    return RunResult(
+    result = RunResult(
         table=table.frame,
         load_report=table.report,
         documents=documents,
@@ -302,6 +302,11 @@ def run(
         manifest=manifest,
         themes=themes,
         label_sets=(label_set,),
+    )
+    from pipeline.near_duplicates import with_near_duplicates
+
+    return with_near_duplicates(
+        result, embedder=embedder, model=model_name, collapse=config.collapse_near_duplicates
     )
 
 
