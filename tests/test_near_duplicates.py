@@ -259,3 +259,55 @@ def test_cli_flag(planted_file: Path, tmp_path: Path) -> None:
     assert sizes[False] - sizes[True] == on["ledger"]["altered"][ALTERED_REASON]
     assignments = pd.read_csv(outs[True] / "assignments.csv", encoding="utf-8-sig")
     assert assignments["near_duplicate_count"].max() >= 4
+
+
+# -------------------------------------------------------------------------------------- dashboard
+def _with_planted_group(result):
+    """``result`` with one near-duplicate group: the first topic's examples (a fake for the UI)."""
+    import dataclasses
+
+    from pipeline.near_duplicates import NearDuplicates
+
+    unique = result.documents.unique_rows
+    position = {int(r): i for i, r in enumerate(unique)}
+    topic = next(tp for tp in result.topics if tp.id >= 0 and len(tp.examples) >= 2)
+    members = [position[r] for r in topic.examples if r in position]
+    representative = np.arange(len(unique), dtype=np.int64)
+    representative[members] = members[0]
+    found = NearDuplicates(representative, np.ones(len(unique), dtype=np.float32), {"groups": 1})
+    manifest = {**result.manifest, "near_duplicates": {"groups": 1, "rows_in_groups": len(members)}}
+    return dataclasses.replace(result, near_duplicates=found, manifest=manifest), topic
+
+
+def test_dashboard_toggle_and_says_this(app, workspace: Path) -> None:
+    from dashboard import state
+    from tests._app_helpers import goto, open_result, texts
+    from tests._result_factory import make_result
+
+    result, topic = _with_planted_group(make_result(120, with_payloads=False))
+    open_result(app, result, workspace / "run-nd")
+    goto(app, "topics")
+    assert not app.exception and not texts(app, "error")
+    raw_sizes = {tp.id: tp.size for tp in result.topics}
+    toggle = app.toggle(key="w_collapse_nd")
+    assert toggle.value is False
+    app.selectbox(key="w_detail_topic").set_value(topic.id).run()
+    _, says = row_groups(result)
+    want = int(says[topic.examples[0]])
+    assert want >= 2
+    captions = " ".join(str(c.value) for c in app.caption)
+    assert f"{want} texts say this" in captions
+    app.toggle(key="w_collapse_nd").set_value(True).run()
+    assert not app.exception
+    collapsed = app.session_state[state.RUN].result
+    assert is_collapsed(collapsed)
+    assert {tp.id: tp.size for tp in collapsed.topics}[topic.id] == raw_sizes[topic.id] - (want - 1)
+    group_row, _ = row_groups(result)
+    with_topic = result.row_labels() != -2
+    folded = int(with_topic.sum()) - len(np.unique(group_row[with_topic]))  # exact copies fold too
+    assert collapsed.ledger.altered[ALTERED_REASON] == folded >= want - 1
+    assert "folded" in " ".join(str(c.value) for c in app.caption)
+    app.toggle(key="w_collapse_nd").set_value(False).run()
+    back = app.session_state[state.RUN].result
+    assert {tp.id: tp.size for tp in back.topics} == raw_sizes
+    assert ALTERED_REASON not in back.ledger.altered
