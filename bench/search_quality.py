@@ -81,6 +81,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dense, no feedback": {"mode": "dense", "polarity": "none", "feedback": 0},
     "hybrid, no feedback": {"mode": "hybrid", "polarity": "none", "feedback": 0},
     "hybrid+polarity(demote), no feedback": {"mode": "hybrid", "polarity": "demote", "feedback": 0},
+    "hybrid+polarity(demote), feedback without words": {
+        "mode": "hybrid",
+        "polarity": "demote",
+        "feedback_terms": 0,
+    },
     "hybrid+polarity(demote), feedback 10 x1": {
         "mode": "hybrid",
         "polarity": "demote",
@@ -122,7 +127,9 @@ def hits_for(
     embedder: Any,
 ) -> list[int]:
     options = {
-        k: variant[k] for k in ("fusion", "lexical_weight", "feedback", "feedback_weight") if k in variant
+        k: variant[k]
+        for k in ("fusion", "lexical_weight", "feedback", "feedback_weight", "feedback_terms")
+        if k in variant
     }
     ranked = rank(corpus, query, qvec, mode=variant["mode"], allowed=allowed, **options)
     if variant["polarity"] != "none":
