@@ -71,10 +71,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dense+polarity(rrf)": {"mode": "dense", "polarity": "rrf"},
     "hybrid+polarity(demote)": {"mode": "hybrid", "polarity": "demote"},
     "hybrid+polarity(rrf)": {"mode": "hybrid", "polarity": "rrf"},
-    "hybrid+polarity(demote, query margin 0.015)": {
+    "hybrid+polarity(demote, query margin 0.03)": {
         "mode": "hybrid",
         "polarity": "demote",
-        "query_margin": 0.015,
+        "query_margin": 0.03,
     },
     "hybrid+polarity(demote, query margin 0)": {"mode": "hybrid", "polarity": "demote", "query_margin": 0.0},
     # Pseudo-relevance feedback (on by default since this wave): the rows above use it; these do not.

@@ -450,7 +450,7 @@ def _search(args: argparse.Namespace) -> int:
         run_dir=args.run_dir,
     )
     out = ["query", "rank", "row", "text", "score", "similarity", "count", "topic_id", "topic_name"]
-    out += ["theme_id", "theme_name", "polarity"]
+    out += ["theme_id", "theme_name", "polarity", "near_duplicates"]
     if args.format == "jsonl":
         for record in hits[out].to_dict(orient="records"):
             print(json.dumps(record, ensure_ascii=False))
@@ -464,6 +464,8 @@ def _search(args: argparse.Namespace) -> int:
                 text = " ".join(str(hit.text).split())
                 text = text if len(text) <= 100 else text[:99] + "…"
                 count = f" x{hit.count}" if hit.count > 1 else ""
+                if hit.near_duplicates > hit.count:
+                    count += f" ({hit.near_duplicates} texts say this)"
                 print(
                     f"  {hit.rank:3d}. {hit.score:6.3f}  row {hit.row:<6d} [{hit.topic_name}]{count}  {text}"
                 )
