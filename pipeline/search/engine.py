@@ -48,6 +48,9 @@ FEEDBACK_WEIGHT = 2.0
 """Weight of that mean against the query (Rocchio). bench/search_quality.py, hybrid + polarity:
 banking77 p@10 0.774 -> 0.814 (50 queries), 0.821 -> 0.834 (200 other queries), clinc150 0.828
 -> 0.829; the m_absa and waimai figures are in bench/results/search_quality.json."""
+FEEDBACK_MIN_TEXTS = 100
+"""Feedback only when the first hits are a small part of what is searched (at least this many
+texts may be returned); in a handful of texts they are most of the corpus and say nothing."""
 FEEDBACK_TERMS = 5
 """Words added to the BM25 query from those hits (RM3-style): the most frequent ones that occur in
 at least two of them and not in the query (banking77 p@10 0.814 -> 0.822, 200 other queries
@@ -287,7 +290,8 @@ def rank(
         feedback_terms: Words of those hits added to the BM25 query.
         words: The BM25 query's words (default: the query's own).
     """
-    if feedback > 0 and feedback_weight > 0 and mode == "hybrid":
+    searchable = len(corpus) if allowed is None else int(np.count_nonzero(allowed))
+    if feedback > 0 and feedback_weight > 0 and mode == "hybrid" and searchable >= FEEDBACK_MIN_TEXTS:
         first = rank(
             corpus, query, qvec, mode=mode, allowed=allowed, depth=depth, fusion=fusion,
             lexical_weight=lexical_weight, feedback=0,
