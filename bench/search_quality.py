@@ -71,12 +71,33 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dense+polarity(rrf)": {"mode": "dense", "polarity": "rrf"},
     "hybrid+polarity(demote)": {"mode": "hybrid", "polarity": "demote"},
     "hybrid+polarity(rrf)": {"mode": "hybrid", "polarity": "rrf"},
-    "hybrid+polarity(demote, query margin 0.015)": {
+    "hybrid+polarity(demote, query margin 0.03)": {
         "mode": "hybrid",
         "polarity": "demote",
-        "query_margin": 0.015,
+        "query_margin": 0.03,
     },
     "hybrid+polarity(demote, query margin 0)": {"mode": "hybrid", "polarity": "demote", "query_margin": 0.0},
+    # Pseudo-relevance feedback (on by default since this wave): the rows above use it; these do not.
+    "dense, no feedback": {"mode": "dense", "polarity": "none", "feedback": 0},
+    "hybrid, no feedback": {"mode": "hybrid", "polarity": "none", "feedback": 0},
+    "hybrid+polarity(demote), no feedback": {"mode": "hybrid", "polarity": "demote", "feedback": 0},
+    "hybrid+polarity(demote), feedback without words": {
+        "mode": "hybrid",
+        "polarity": "demote",
+        "feedback_terms": 0,
+    },
+    "hybrid+polarity(demote), feedback 10 x1": {
+        "mode": "hybrid",
+        "polarity": "demote",
+        "feedback": 10,
+        "feedback_weight": 1.0,
+    },
+    "hybrid+polarity(demote), feedback 3 x2": {
+        "mode": "hybrid",
+        "polarity": "demote",
+        "feedback": 3,
+        "feedback_weight": 2.0,
+    },
 }
 
 
@@ -105,7 +126,11 @@ def hits_for(
     allowed: np.ndarray,
     embedder: Any,
 ) -> list[int]:
-    options = {k: variant[k] for k in ("fusion", "lexical_weight") if k in variant}
+    options = {
+        k: variant[k]
+        for k in ("fusion", "lexical_weight", "feedback", "feedback_weight", "feedback_terms")
+        if k in variant
+    }
     ranked = rank(corpus, query, qvec, mode=variant["mode"], allowed=allowed, **options)
     if variant["polarity"] != "none":
         margin = variant.get("query_margin", pol.QUERY_MARGIN)

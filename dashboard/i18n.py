@@ -404,6 +404,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "topics.keyword_weight": {"en": "Weight (class-based TF-IDF)", "zh": "权重（基于类别的 TF-IDF）"},
     "topics.no_keywords": {"en": "No keywords for this topic.", "zh": "此主题没有关键词。"},
     "topics.example_row": {"en": "Row {row}", "zh": "第 {row} 行"},
+    "topics.says_this": {"en": "{n:,} texts say this", "zh": "{n:,} 条反馈说的是这件事"},
+    "topics.collapse_nd": {"en": "Count near-duplicates once", "zh": "近似重复只计一次"},
+    "topics.collapse_nd_help": {
+        "en": "{groups:,} groups of texts say the same thing in other words ({rows:,} rows). On: each "
+        "group counts as one row in sizes and shares, and examples show one text per group. Off: "
+        "every row counts. Nothing is deleted; switch back at any time.",
+        "zh": "{groups:,} 组文本用不同说法表达同一件事（共 {rows:,} 行）。开启：每组在数量和占比中只计一行，"
+        "示例每组只显示一条。关闭：每行都计数。不会删除任何内容，可随时切换。",
+    },
+    "topics.collapsed_note": {
+        "en": "Near-duplicates counted once: {rows:,} rows are folded into their group's count.",
+        "zh": "近似重复只计一次：{rows:,} 行已并入所属组的计数。",
+    },
     "topics.filter_texts": {"en": "Filter texts", "zh": "筛选文本"},
     "topics.filter_ph": {"en": "Words to look for", "zh": "输入要查找的词"},
     "topics.n_texts": {"en": "{n} texts", "zh": "{n} 条文本"},
@@ -480,6 +493,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "search.collapse": {"en": "Show identical texts once, with a count", "zh": "相同文本只显示一次并计数"},
     "search.count": {"en": "Texts", "zh": "条数"},
     "search.count_help": {"en": "Rows that say exactly this", "zh": "内容完全相同的行数"},
+    "search.near_duplicates": {"en": "Say this", "zh": "同义条数"},
+    "search.near_duplicates_help": {
+        "en": "Texts that say this, in these or other words (its near-duplicate group)",
+        "zh": "用相同或不同说法表达这件事的文本数（近似重复组）",
+    },
     # ---------------------------------------------------------------- trends page
     "trends.title": {"en": "Trends", "zh": "趋势"},
     "trends.intro": {

@@ -223,7 +223,7 @@ def open_saved(run_dir: str | Path) -> OpenRun:
     return _view(path, base, log)
 
 
-def _view(path: Path, base: RunResult, log: list[dict[str, Any]]) -> OpenRun:
+def _view(path: Path, base: RunResult, log: list[dict[str, Any]], collapse: bool | None = None) -> OpenRun:
     from pipeline.store import active_entries
 
     edits = [edit for _, edit in active_entries(log)]
@@ -232,16 +232,31 @@ def _view(path: Path, base: RunResult, log: list[dict[str, Any]]) -> OpenRun:
         run_dir=str(path),
         base=base,
         edits=edits,
-        result=_apply(base, log),
+        result=_counted(_apply(base, log), collapse),
         log=log,
         cursor=len(log),
+        collapse=collapse,
     )
+
+
+def _counted(result: RunResult, collapse: bool | None) -> RunResult:
+    """Counts one per near-duplicate group or every row (``None``: as the run was made); merges
+    recount every row, so a collapsed run is collapsed again after its edits."""
+    from pipeline.near_duplicates import collapse_counts, is_collapsed
+
+    want = is_collapsed(result) if collapse is None else collapse
+    return collapse_counts(result, collapse=want) if want or is_collapsed(result) else result
+
+
+def set_collapse(current: OpenRun, collapse: bool) -> OpenRun:
+    """The same view with near-duplicates collapsed in counts (or not); nothing is written."""
+    return replace(current, collapse=collapse, result=_counted(current.result, collapse))
 
 
 def reload(current: OpenRun) -> OpenRun:
     """The same run with the latest shared edit log (others' edits included)."""
     path = Path(current.run_dir)
-    return _view(path, current.base, _read_edits(path))
+    return _view(path, current.base, _read_edits(path), current.collapse)
 
 
 _REPLAYS: dict[tuple[int, str], tuple[RunResult, RunResult]] = {}
@@ -293,7 +308,7 @@ def edit(current: OpenRun, new_edit: dict[str, Any], *, author: str = "") -> tup
             _write_edits(path, current.log)
     log = append_edit(path, new_edit, author=author, based_on=current.cursor, check=_replays(current.base))
     merged = sum(1 for e in log[current.cursor : -1] if str(e.get("author") or "") != author)
-    return _view(path, current.base, log), merged
+    return _view(path, current.base, log, current.collapse), merged
 
 
 def _prepared(current: OpenRun, new_edit: dict[str, Any]) -> dict[str, Any]:
@@ -374,7 +389,7 @@ def undo(current: OpenRun, *, author: str = "") -> tuple[OpenRun, dict[str, Any]
     if not current.log and current.edits and not _read_edits(path):
         _write_edits(path, list(current.edits))
     log, undone = undo_edit(path, author=author, check=_replays(current.base))
-    return _view(path, current.base, log), undone
+    return _view(path, current.base, log, current.collapse), undone
 
 
 _LOG_STAT: dict[str, tuple[tuple[int, int], int]] = {}

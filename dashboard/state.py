@@ -72,6 +72,8 @@ class OpenRun:
     """The run's whole shared edit log as last read (every analyst's edits and undos)."""
     cursor: int = 0
     """How many log entries this view includes (the version later writes are based on)."""
+    collapse: bool | None = None
+    """Near-duplicates counted once (``True``) or every row (``False``); ``None``: as the run was made."""
 
     @property
     def version(self) -> str:
@@ -80,8 +82,11 @@ class OpenRun:
         Two views with the same version show the same names and topics; any edit or undo (by
         anyone) changes it, even when the number of edits stays the same.
         """
+        content: dict[str, Any] = {"log": self.log, "edits": self.edits, "cursor": self.cursor}
+        if self.collapse is not None:  # counts differ, so cached views must too
+            content["collapse"] = self.collapse
         payload = json.dumps(
-            {"log": self.log, "edits": self.edits, "cursor": self.cursor},
+            content,
             sort_keys=True,
             ensure_ascii=False,
             default=str,

@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="per-row sentiment: auto (lexicon + a head over the run's embeddings), lexicon, head, or off",
     )
+    run.add_argument(
+        "--collapse-near-duplicates",
+        action="store_true",
+        help="count one row per group of texts that say the same thing in other words "
+        "(default: every row counts; the groups are listed either way)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -378,6 +384,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         rating_scale=args.rating_scale,
         multi_topic=args.multi_topic,
         sentiment=args.sentiment,
+        collapse_near_duplicates=bool(getattr(args, "collapse_near_duplicates", False)),
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,
@@ -510,7 +517,7 @@ def _search(args: argparse.Namespace) -> int:
         run_dir=args.run_dir,
     )
     out = ["query", "rank", "row", "text", "score", "similarity", "count", "topic_id", "topic_name"]
-    out += ["theme_id", "theme_name", "polarity"]
+    out += ["theme_id", "theme_name", "polarity", "near_duplicates"]
     if args.format == "jsonl":
         for record in hits[out].to_dict(orient="records"):
             print(json.dumps(record, ensure_ascii=False))
@@ -524,6 +531,8 @@ def _search(args: argparse.Namespace) -> int:
                 text = " ".join(str(hit.text).split())
                 text = text if len(text) <= 100 else text[:99] + "…"
                 count = f" x{hit.count}" if hit.count > 1 else ""
+                if hit.near_duplicates > hit.count:
+                    count += f" ({hit.near_duplicates} texts say this)"
                 print(
                     f"  {hit.rank:3d}. {hit.score:6.3f}  row {hit.row:<6d} [{hit.topic_name}]{count}  {text}"
                 )

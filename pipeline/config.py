@@ -55,6 +55,8 @@ class RunConfig:
             measured by ``bench/multitopic.py``.
         sentiment: ``auto`` (= ``lexicon+head``), ``lexicon``, ``head`` or ``off``
             (:mod:`pipeline.sentiment`).
+        collapse_near_duplicates: Count one row per group of texts that say the same thing in
+            other words (:mod:`pipeline.near_duplicates`); the groups are found either way.
     """
 
     text_column: str | None = None
@@ -80,6 +82,7 @@ class RunConfig:
     rating_scale: str = "auto"
     multi_topic: str = "auto"
     sentiment: str = "auto"
+    collapse_near_duplicates: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

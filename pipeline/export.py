@@ -64,6 +64,8 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "other_topic_ids",
     "sentiment",
     "sentiment_score",
+    "near_duplicate_group",
+    "near_duplicate_count",
 )
 """The product's own columns in ``assignments``, before the input's columns."""
 TOPIC_COLUMNS: tuple[str, ...] = (
@@ -90,6 +92,8 @@ TOPIC_COLUMNS: tuple[str, ...] = (
     *SHARE_COLUMNS,
     "alert",
     "alert_z",
+    "example_counts",
+    "near_duplicate_groups",
 )
 """Columns of ``topics``."""
 THEME_COLUMNS: tuple[str, ...] = (
@@ -188,6 +192,13 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     sentiment = row_columns(result)  # empty columns when the run has no sentiment
     columns["sentiment"] = sentiment["sentiment"] if sentiment else pd.Series([""] * n_rows, dtype=object)
     columns["sentiment_score"] = sentiment["sentiment_score"] if sentiment else np.full(n_rows, np.nan)
+    from pipeline.near_duplicates import row_groups
+
+    group_row, group_count = row_groups(result)
+    columns["near_duplicate_group"] = pd.array(np.where(excluded, 0, group_row), dtype="Int64")
+    columns["near_duplicate_group"][excluded] = pd.NA
+    columns["near_duplicate_count"] = pd.array(group_count, dtype="Int64")
+    columns["near_duplicate_count"][excluded] = pd.NA
     frame = pd.DataFrame(columns)
     input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=set(ASSIGNMENT_COLUMNS))
     inputs = result.table.reset_index(drop=True).copy()
@@ -217,11 +228,18 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
         rating column).
         ``sentiment_negative_share``, ``sentiment_neutral_share``, ``sentiment_positive_share``
         (0..1 over the topic's rows; empty when the run has no sentiment).
-        taxonomy run (empty unless the run used ``--taxonomy``; empty for new topics),
         ``alert`` (``up``/``down``: the latest period's share is beyond 2 sd of the recent mean;
         ``""`` otherwise) and ``alert_z`` (that distance in sd), for runs with a date column
         (:func:`pipeline.compare.latest_alerts`; empty without one).
+        ``example_counts``: the rows each example stands for (its near-duplicate group, joined
+        like ``examples``); ``near_duplicate_groups``: the topic's biggest groups of texts that say
+        the same thing, as ``"37: text"`` joined with :data:`EXAMPLE_SEPARATOR`. With
+        ``--collapse-near-duplicates`` ``size`` and ``share`` count one row per group.
     """
+    from pipeline.near_duplicates import row_groups, top_groups
+
+    _, group_count = row_groups(result)
+    biggest = top_groups(result)
     theme_of = result.topic_themes()
     theme_names = result.theme_names()
     records = []
@@ -239,6 +257,13 @@ def topics_frame(result: RunResult) -> pd.DataFrame:
                 "theme_name": theme_names.get(theme_of.get(topic.id, OUTLIER), "") if theme_of else "",
                 "keywords_original": KEYWORD_SEPARATOR.join(
                     word for word, _ in (topic.keywords_original or topic.keywords)
+                ),
+                "example_counts": EXAMPLE_SEPARATOR.join(
+                    str(int(group_count[row])) if 0 <= row < len(group_count) else ""
+                    for row in topic.examples[:N_EXAMPLES]
+                ),
+                "near_duplicate_groups": EXAMPLE_SEPARATOR.join(
+                    f"{count}: {_row_text(result, row)}" for row, count in biggest.get(topic.id, [])
                 ),
             }
         )
@@ -380,6 +405,15 @@ def example_texts(result: RunResult, topic: Topic, *, limit: int = N_EXAMPLES) -
             text = str(original.iloc[row])
         out.append(text)
     return out
+
+
+def _row_text(result: RunResult, row: int) -> str:
+    """The analysis text of a row (else its original cell)."""
+    text = result.documents.texts[row] if 0 <= row < result.documents.n_rows else ""
+    column = result.documents.text_column
+    if not text and column in result.table.columns and 0 <= row < len(result.table):
+        text = str(result.table[column].iloc[row])
+    return text
 
 
 def format_languages(counts: Mapping[str, int]) -> str:

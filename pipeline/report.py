@@ -374,6 +374,10 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
     from pipeline.multitopic import mention_counts
 
     mentions = mention_counts(result)  # rows raising the topic, as primary or other topic
+    from pipeline.near_duplicates import row_groups, top_groups
+
+    _, says = row_groups(result)  # rows each example's near-duplicate group stands for
+    biggest = top_groups(result)
     cards = []
     for topic in ordered_topics(result):
         weights = [float(w) for _, w in topic.keywords]
@@ -391,8 +395,13 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
                 "text": shorten(text, EXAMPLE_CHARS),
                 "lang": _lang_attr(result.languages[row]) if 0 <= row < len(result.languages) else "",
                 "row": row,
+                "says": int(says[row]) if 0 <= row < len(says) else 1,
             }
             for row, text in zip(topic.examples, example_texts(result, topic), strict=False)
+        ]
+        groups = [
+            {"text": shorten(result.documents.texts[row], EXAMPLE_CHARS), "rows": count, "row": row}
+            for row, count in biggest.get(topic.id, [])
         ]
         cards.append(
             {
@@ -410,6 +419,7 @@ def _topic_cards(result: RunResult, colors: Mapping[int, str]) -> list[dict[str,
                 if topic.keywords_original and topic.keywords_original[:10] != topic.keywords[:10]
                 else "",
                 "examples": examples,
+                "groups": groups,
                 "languages": _language_chips(topic.languages, limit=8),
             }
         )

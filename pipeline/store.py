@@ -115,6 +115,9 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
     if result.sentiment is not None:
         arrays["sentiment_scores"] = result.sentiment.scores.astype(np.float32)
         arrays["sentiment_codes"] = result.sentiment.codes.astype(np.int8)
+    if result.near_duplicates is not None:  # groups of texts that say the same thing
+        arrays["near_duplicates"] = result.near_duplicates.representative.astype(np.int64)
+        arrays["near_duplicate_similarity"] = result.near_duplicates.similarity.astype(np.float32)
     for name, array in arrays.items():
         atomic_write(data_dir / f"{name}.npy", functools.partial(np.save, arr=array, allow_pickle=False))
     meta = {
@@ -148,6 +151,8 @@ def save_run(result: RunResult, run_dir: Path, *, edits: Sequence[Mapping[str, A
     }
     if result.sentiment is not None:
         meta["sentiment"] = {k.removeprefix("sentiment_"): v for k, v in result.sentiment.manifest().items()}
+    if result.near_duplicates is not None:
+        meta["near_duplicates"] = result.near_duplicates.params
     _write_json(data_dir / "meta.json", meta)
     _write_json(run_dir / "run.json", result.manifest)
     save_edits(run_dir, edits)
@@ -481,6 +486,15 @@ def open_run(run_dir: Path) -> RunResult:
                 detail=repr(exc),
             ) from exc
         sentiment = RowSentiment(scores=scores, codes=codes, **meta["sentiment"])
+    near_duplicates = None
+    if (data_dir / "near_duplicates.npy").is_file():  # runs saved before this stage have none
+        from pipeline.near_duplicates import NearDuplicates
+
+        near_duplicates = NearDuplicates(
+            representative=np.load(data_dir / "near_duplicates.npy", allow_pickle=False),
+            similarity=np.load(data_dir / "near_duplicate_similarity.npy", allow_pickle=False),
+            params=dict(meta.get("near_duplicates") or {}),
+        )
     return RunResult(
         table=table,
         load_report=load_report,
@@ -496,6 +510,7 @@ def open_run(run_dir: Path) -> RunResult:
         label_sets=label_sets,
         mentions=_load_mentions(data_dir),
         sentiment=sentiment,
+        near_duplicates=near_duplicates,
     )
 
 

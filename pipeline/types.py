@@ -20,6 +20,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from pipeline.labels.base import LabelSet
+    from pipeline.near_duplicates import NearDuplicates
     from pipeline.sentiment.base import RowSentiment
 
 STATUS_OK = "ok"
@@ -297,6 +298,8 @@ class RunResult:
     """Other topics the texts raise: ``(m, 2)`` ``(unique position, topic id)`` pairs (:mod:`pipeline.multitopic`)."""
     sentiment: RowSentiment | None = None
     """Sentiment per unique text (``None``: turned off, or a run saved before sentiment existed)."""
+    near_duplicates: NearDuplicates | None = None
+    """Groups of unique texts that say the same thing (:mod:`pipeline.near_duplicates`)."""
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""

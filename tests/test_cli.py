@@ -75,6 +75,8 @@ def test_readme_command_writes_the_four_outputs(report_dir: Path) -> None:
         "sentiment_positive_share",
         "alert",
         "alert_z",
+        "example_counts",
+        "near_duplicate_groups",
     ]
     assert 4 <= len(topics) <= 40
     assert set(assignments["sentiment"]) <= {"positive", "neutral", "negative", ""}

@@ -364,3 +364,34 @@ def test_bm25_index_is_saved_and_reused_for_large_corpora(tmp_path: Path) -> Non
     assert (built.scores(["refund"])[::3] > 0).all() and built.scores(["refund"])[1] == 0
     load_or_build_bm25([*texts[:-1], "other"], languages, folder=tmp_path, save_min=10)
     assert stamp.stat().st_mtime_ns != saved_at, "other texts: rebuilt"
+
+
+def test_query_feedback_lifts_the_first_hits_neighbours() -> None:
+    # A group of texts around one subject: two sit close to the query, four further away than
+    # unrelated texts. Moving the query towards its first hits brings the whole group up.
+    from pipeline.search.engine import FEEDBACK_MIN_TEXTS
+
+    rng = np.random.default_rng(1)
+    dim = 64
+    basis = np.linalg.qr(rng.normal(size=(dim, dim)))[0].T.astype(np.float32)
+    query, subject = basis[0], basis[1]
+    near = [_unit(0.7 * query + 0.714 * subject + 0.05 * basis[2 + i]) for i in range(2)]
+    far = [_unit(0.55 * query + 0.835 * subject + 0.1 * basis[10 + i]) for i in range(4)]
+    others = [
+        _unit(0.58 * query + 0.815 * basis[20 + i % 40] + 0.02 * rng.normal(size=dim))
+        for i in range(FEEDBACK_MIN_TEXTS)
+    ]
+    vectors = np.stack([*near, *far, *others]).astype(np.float32)
+    texts = [f"w{chr(97 + i % 26)}{chr(97 + i // 26)}x" for i in range(len(vectors))]
+    corpus = SearchCorpus.from_texts(texts, vectors=vectors, languages=["en"] * len(texts))
+    group = set(range(6))
+    plain = rank(corpus, "zzz", query, mode="hybrid", allowed=None, feedback=0)
+    moved = rank(corpus, "zzz", query, mode="hybrid", allowed=None)
+    assert len(set(plain.entries[:6].tolist()) & group) < 6, "the case must be hard without feedback"
+    assert set(moved.entries[:6].tolist()) == group
+    np.testing.assert_allclose(moved.similarity, vectors[moved.entries] @ query, rtol=1e-5)
+    small = SearchCorpus.from_texts(texts[:50], vectors=vectors[:50], languages=["en"] * 50)
+    np.testing.assert_array_equal(
+        rank(small, "zzz", query, mode="hybrid", allowed=None).entries,
+        rank(small, "zzz", query, mode="hybrid", allowed=None, feedback=0).entries,
+    )

@@ -73,7 +73,7 @@ def render() -> None:
         return
     st.caption(t("search.n_results", n=len(hits), model=ui.md_escape(name, limit=60)))
     st.dataframe(
-        hits[["rank", "similarity", "count", "topic", "text", "row"]],
+        hits[["rank", "similarity", "count", "near_duplicates", "topic", "text", "row"]],
         hide_index=True,
         width="stretch",
         height=min(42 + 35 * len(hits), 760),
@@ -84,6 +84,9 @@ def render() -> None:
             ),
             "count": st.column_config.NumberColumn(
                 t("search.count"), width="small", help=t("search.count_help")
+            ),
+            "near_duplicates": st.column_config.NumberColumn(
+                t("search.near_duplicates"), width="small", help=t("search.near_duplicates_help")
             ),
             "topic": st.column_config.TextColumn(t("common.topic")),
             "text": st.column_config.TextColumn(t("common.text"), width="large"),

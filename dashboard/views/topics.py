@@ -281,9 +281,16 @@ def _detail(result) -> None:
         _keyword_chart(topic)
     with tab_ex:
         examples = analysis.topic_examples(result, topic_id)
+        from pipeline.near_duplicates import row_groups
+
+        _, says = row_groups(result)
         for _, row in examples.iterrows():
             with st.container(border=True):
-                st.caption(t("topics.example_row", row=int(row["row"])))
+                line = t("topics.example_row", row=int(row["row"]))
+                count = int(says[int(row["row"])]) if 0 <= int(row["row"]) < len(says) else 1
+                if count > 1:
+                    line += " · " + t("topics.says_this", n=count)
+                st.caption(line)
                 st.text(str(row["text"]))
     with tab_all:
         _texts(result, topic_id, extra)
@@ -323,6 +330,35 @@ def _label_language(current):
     return current
 
 
+def _collapse_toggle(current):
+    """Count near-duplicates (the same thing said in other words) once, or every row; reversible."""
+    from pipeline.near_duplicates import is_collapsed
+
+    result = current.result
+    info = result.manifest.get("near_duplicates") or {}
+    if not info.get("groups"):
+        return current
+    on = st.toggle(
+        t("topics.collapse_nd"),
+        value=is_collapsed(result),
+        key="w_collapse_nd",
+        help=t(
+            "topics.collapse_nd_help", groups=int(info["groups"]), rows=int(info.get("rows_in_groups", 0))
+        ),
+    )
+    if on != is_collapsed(result):
+        current = services.set_collapse(current, on)
+        state.set_open_run(current)
+    if on:
+        st.caption(
+            t(
+                "topics.collapsed_note",
+                rows=int(current.result.ledger.altered.get("near_duplicate_collapsed", 0)),
+            )
+        )
+    return current
+
+
 def render() -> None:
     ui.header("topics")
     result = ui.require_result()
@@ -332,6 +368,8 @@ def render() -> None:
     if warning:
         st.warning(t("common.coverage_warning", warning=warning), icon=":material/translate:")
     _overview(result)
+    current = _collapse_toggle(current)
+    result = current.result
     st.subheader(t("topics.table_title"))
     _table(result, current)
     _edit_panel(result, current)

@@ -323,7 +323,7 @@ def run(
         embedder.model_id,
         sum(timings.values()),
     )
-    return RunResult(
+    result = RunResult(
         table=table.frame,
         load_report=table.report,
         documents=documents,
@@ -338,6 +338,11 @@ def run(
         label_sets=(label_set,),
         mentions=mentions.pairs,
         sentiment=sentiment,
+    )
+    from pipeline.near_duplicates import with_near_duplicates
+
+    return with_near_duplicates(
+        result, embedder=embedder, model=model_name, collapse=config.collapse_near_duplicates
     )
 
 
