@@ -45,6 +45,9 @@ class RunConfig:
         labeller_model: The chat model to request.
         taxonomy: Folder of an earlier run whose topics (names, merges, themes) new rows are
             assigned to; rows that fit none become new topics (:mod:`pipeline.taxonomy`).
+        engine: ``local`` (default: one process) or ``ray`` (extra ``[ray]``; :mod:`pipeline.engines`).
+        ray_address: The Ray cluster to join (``host:port``, ``ray://host:port`` or ``auto``);
+            ``None`` starts a local Ray.
     """
 
     text_column: str | None = None
@@ -66,6 +69,8 @@ class RunConfig:
     labeller_url: str | None = None
     labeller_model: str | None = None
     taxonomy: str | None = None
+    engine: str = "local"
+    ray_address: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +103,12 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append("labeller_url must start with http:// or https://")
     if config.labeller == "openai" and not (config.labeller_url and config.labeller_model):
         problems.append("the openai labeller needs labeller_url and labeller_model")
+    from pipeline.engines import ENGINES
+
+    if config.engine not in ENGINES:
+        problems.append(f"engine must be one of {', '.join(ENGINES)} (got {config.engine!r})")
+    if config.ray_address and config.engine != "ray":
+        problems.append("ray_address needs engine ray")
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

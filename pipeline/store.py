@@ -353,6 +353,10 @@ def open_run(run_dir: Path) -> RunResult:
     for key, value in list(report_fields.items()):
         if isinstance(value, list):
             report_fields[key] = tuple(value)
+    if report_fields.get("sources"):  # folder or glob input
+        from pipeline.types import SourceFile
+
+        report_fields["sources"] = tuple(SourceFile(**dict(s)) for s in report_fields["sources"])
     load_report = LoadReport(**report_fields)
     documents = Documents(
         texts=tuple(rows["text"].astype(str)),

@@ -16,6 +16,8 @@ import numpy as np
 
 from pipeline.config import RunConfig, validate_config
 from pipeline.embedders.base import Embedder
+from pipeline.engines.stages import Stages
+from pipeline.load.stream import InputFiles
 from pipeline.progress import ProgressCallback, no_progress, scaled
 from pipeline.types import STATUS_OK, Embeddings, Ledger, RunResult
 
@@ -45,18 +47,19 @@ VERSIONED_PACKAGES = (
 
 
 def run(
-    data: bytes,
+    data: bytes | InputFiles,
     *,
-    filename: str,
+    filename: str = "",
     config: RunConfig | None = None,
     progress: ProgressCallback | None = None,
     embedder: Embedder | None = None,
     load_embedder: EmbedderLoader | None = None,
+    stages: Stages | None = None,
 ) -> RunResult:
     """Run load -> documents -> languages -> embed -> reduce -> cluster -> topics on one file.
 
     Args:
-        data: The file's bytes.
+        data: The file's bytes, or several files (:func:`pipeline.load.stream.input_files`).
         filename: Its name (the extension helps detect the format).
         config: What to do; defaults to :class:`RunConfig` defaults.
         progress: ``progress(stage, done, total)``; may raise ``Cancelled`` to stop.
@@ -64,6 +67,7 @@ def run(
         load_embedder: Loads the model once ``auto`` is resolved, as
             ``load_embedder(name, device=..., **options)``; the dashboard passes its per-process
             model cache. Defaults to :func:`pipeline.embedders.registry.create_embedder`.
+        stages: The per-row stage functions (:mod:`pipeline.engines.stages`); default local.
 
     Returns:
         The :class:`RunResult`; ``result.manifest`` is what ``run.json`` holds.
@@ -71,16 +75,10 @@ def run(
     Raises:
         FeedbackTopicsError: Any problem an analyst can fix (file, options, too little data).
     """
-    from pipeline.cluster import cluster
-    from pipeline.documents import prepare_documents
-    from pipeline.embed import embed_texts
     from pipeline.embedders.coverage import language_coverage
+    from pipeline.engines.stages import engine_manifest, local_stages
     from pipeline.labels import LabellerSettings
-    from pipeline.languages import detect_languages
-    from pipeline.load import load_table
-    from pipeline.reduce import reduce
     from pipeline.themes import build_themes, choose_themes
-    from pipeline.tokenize import tokenize_many
     from pipeline.topics import describe_topics
 
     config = validate_config(config or RunConfig())
@@ -93,18 +91,19 @@ def run(
         _check_model_name(config.model)
     report = progress or no_progress
     timings: dict[str, float] = {}
+    stages = stages or local_stages()
 
     with _timed(timings, "load"):
         report("load", 0, 1)
-        table = load_table(data, filename=filename, options=config.load)
-        documents = prepare_documents(table, text_column=config.text_column, max_chars=config.max_chars)
+        table = stages.load(data, filename=filename, options=config.load)
+        documents = stages.documents(table, text_column=config.text_column, max_chars=config.max_chars)
         report("load", 1, 1)
     unique = documents.unique_rows
     unique_texts = [documents.texts[i] for i in unique]
 
     with _timed(timings, "languages"):
         report("languages", 0, 1)
-        detected = detect_languages(unique_texts)
+        detected = stages.languages(unique_texts)
         languages = documents.spread(np.array(detected, dtype=object), "").tolist()
         report("languages", 1, 1)
 
@@ -116,7 +115,7 @@ def run(
 
         cache = EmbeddingCache(default_cache_dir())
     with _timed(timings, "embed"):
-        embeddings: Embeddings = embed_texts(
+        embeddings: Embeddings = stages.embed(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
     if taxonomy is not None:
@@ -130,7 +129,7 @@ def run(
 
         structure, centring = centre_languages(embeddings.vectors, [languages[i] for i in unique])
     with _timed(timings, "reduce"):
-        reduction = reduce(
+        reduction = stages.reduce(
             structure,
             seed=config.seed,
             fit_sample=config.umap_fit_rows,
@@ -139,7 +138,7 @@ def run(
         )
     with _timed(timings, "keywords"):
         unique_langs = [languages[i] for i in unique]
-        phrases = tokenize_many(unique_texts, unique_langs)  # once: merges, keywords, names, themes
+        phrases = stages.tokenize(unique_texts, unique_langs)  # once: merges, keywords, names, themes
         from pipeline.keywords import TermMatrix, bigram_mask
 
         # One term matrix for the duplicate merges, the topic keywords and the theme keywords.
@@ -153,7 +152,7 @@ def run(
                 taxonomy, embeddings.vectors, reduction.cluster_space, config=config, structure=structure
             )
         else:
-            clustering = cluster(
+            clustering = stages.cluster(
                 reduction.cluster_space,
                 method=config.clusterer,
                 n_topics=config.n_topics,
@@ -278,6 +277,7 @@ def run(
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "ledger": ledger.to_dict(),
         "edits": [],
+        **engine_manifest(stages, table.report, documents),
     }
     if taxonomy_info is not None:
         manifest["taxonomy"] = taxonomy_info
