@@ -49,7 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="analyse a file and write the topic report")
-    run.add_argument("file", type=Path, help="CSV, TSV, XLSX, JSONL or Parquet file")
+    run.add_argument(
+        "file",
+        type=Path,
+        help="CSV, TSV, XLSX, JSONL or Parquet file, or a folder or quoted glob of Parquet/CSV/JSONL files",
+    )
     run.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
     run.add_argument("--text-column", help="column with the feedback text (default: auto-detect)")
     run.add_argument(
@@ -120,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="folder of an earlier run: keep its topics (names, merges, themes) and assign the new "
         "rows to them; rows that fit none become new topics",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default: this process) or ray (Ray Data; extra [ray])",
+    )
+    run.add_argument(
+        "--ray-address", help="Ray cluster to join (host:port or ray://host:port; default: local Ray)"
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -329,6 +342,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         labeller_url=args.labeller_url,
         labeller_model=args.labeller_model,
         taxonomy=str(args.taxonomy) if args.taxonomy else None,
+        engine=args.engine,
+        ray_address=args.ray_address,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,
@@ -344,12 +359,14 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     path: Path = args.file
-    if not path.is_file():
+    from pipeline.load.stream import InputFiles, input_files, is_multi_input
+
+    if not path.is_file() and not is_multi_input(path):
         raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
     from pipeline.outdir import check_out, staged_output
 
     check_out(args.out)  # before the run: a bad --out fails in a second, not after the model ran
-    data = path.read_bytes()
+    data: bytes | InputFiles = path.read_bytes() if path.is_file() else input_files(path)
     progress = _TqdmProgress(enabled=not args.quiet)
     try:
         from pipeline.report import XLSX_MAX_ROWS, write_report
@@ -363,6 +380,10 @@ def _run(args: argparse.Namespace) -> int:
         with staged_output(args.out) as target:
             written = [args.out / p.name for p in write_report(result, target, xlsx_max_rows=xlsx_limit)]
             save_run(result, target)
+            if result.manifest.get("engine") == "ray":
+                from pipeline.engines.parts import write_parts
+
+                written += [args.out / p.relative_to(target) for p in write_parts(result, target)]
         progress("report", 1, 1)
     finally:
         progress.close()

@@ -330,7 +330,7 @@ class RayStages:
         frame = pd.DataFrame({"i": np.arange(n), "text": list(texts)})
         ds = self._blocks(frame).map_batches(
             _EmbedActor, fn_constructor_kwargs={"payload": payload}, batch_size=BLOCK_ROWS,
-            batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=size), **options,
+            batch_format="pandas", compute=ray.data.ActorPoolStrategy(min_size=1, max_size=size), **options,
         )  # fmt: skip
         vectors = np.empty((n, embedder.dim), dtype=np.float32)
         done = 0
