@@ -23,7 +23,9 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +181,18 @@ class RayStages:
             "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
             "block_rows": BLOCK_ROWS,
         }
+        self.seconds: dict[str, dict[str, float]] = {"ray": {}, "driver": {}}
+        """Seconds per step on Ray (jobs, results included) and on the driver (``engine_details``)."""
+        self.details["seconds"] = self.seconds
+
+    @contextmanager
+    def _timed(self, where: str, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = self.seconds[where]
+            spent[step] = round(spent.get(step, 0.0) + time.perf_counter() - start, 3)
 
     def stages(self, reason: str) -> Stages:
         return Stages(
@@ -210,7 +224,8 @@ class RayStages:
             _ReadShard, fn_constructor_kwargs={"options": options}, batch_size=1, batch_format="pandas",
             compute=_pool(self.cpus),
         )  # fmt: skip
-        parts = sorted(_collect(ds), key=lambda f: (int(f["__file"].iat[0]), int(f["__row"].iat[0])))
+        with self._timed("ray", "read"):
+            parts = sorted(_collect(ds), key=lambda f: (int(f["__file"].iat[0]), int(f["__row"].iat[0])))
         if not parts:
             raise LoadError(f"{data.label} has no data rows.", code="no_rows")
         frame = pd.concat(parts, ignore_index=True, sort=False)
@@ -249,20 +264,25 @@ class RayStages:
             {"row": np.arange(len(table.frame)), "cell": table.frame[text_column], "status": table.row_status}
         )
         lines = {issue.row: issue.line for issue in table.report.issues if issue.row >= 0}
-        out = _collect(
-            self._blocks(frame).map_batches(
-                _normalise, fn_kwargs={"max_chars": max_chars}, batch_size=BLOCK_ROWS, batch_format="pandas"
+        with self._timed("ray", "normalise"):
+            out = _collect(
+                self._blocks(frame).map_batches(
+                    _normalise,
+                    fn_kwargs={"max_chars": max_chars},
+                    batch_size=BLOCK_ROWS,
+                    batch_format="pandas",
+                )
             )
-        )
         done = pd.concat(out, ignore_index=True).sort_values("row", kind="stable")
         texts = done["text"].astype(str).tolist()
         status = done["status"].astype(str).tolist()
         first_seen: dict[str, int] = {}
-        for row, (text, state) in enumerate(zip(texts, status, strict=True)):
-            if state == STATUS_OK:  # duplicates over all rows, as prepare_documents marks them
-                first = first_seen.setdefault(text, row)
-                if first != row:
-                    status[row] = f"duplicate_of:{first}"
+        with self._timed("driver", "dedupe"):
+            for row, (text, state) in enumerate(zip(texts, status, strict=True)):
+                if state == STATUS_OK:  # duplicates over all rows, as prepare_documents marks them
+                    first = first_seen.setdefault(text, row)
+                    if first != row:
+                        status[row] = f"duplicate_of:{first}"
         issues = [
             RowIssue(int(row), lines.get(int(row), 0), reason, detail)
             for row, text in zip(done["row"], done["issues"], strict=True)
@@ -282,12 +302,9 @@ class RayStages:
         from pipeline.languages import decide_with_prior
 
         frame = pd.DataFrame({"i": np.arange(len(texts)), "text": list(texts)})
-        out = pd.concat(
-            _collect(
-                self._blocks(frame).map_batches(_classify, batch_size=BLOCK_ROWS, batch_format="pandas")
-            ),
-            ignore_index=True,
-        ).sort_values("i")
+        with self._timed("ray", "languages"):
+            blocks = self._blocks(frame).map_batches(_classify, batch_size=BLOCK_ROWS, batch_format="pandas")
+            out = pd.concat(_collect(blocks), ignore_index=True).sort_values("i")
         decided = dict(
             zip(
                 out["text"],
@@ -295,7 +312,8 @@ class RayStages:
                 strict=True,
             )
         )
-        decided = decide_with_prior(decided)  # the file's prior over every text, on the driver
+        with self._timed("driver", "language_prior"):
+            decided = decide_with_prior(decided)  # the file's prior over every text, on the driver
         return [decided[text][0] for text in texts]
 
     # ---------------------------------------------------------------------------------- embed
@@ -335,13 +353,14 @@ class RayStages:
         vectors = np.empty((n, embedder.dim), dtype=np.float32)
         done = 0
         truncated = 0
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            index = np.asarray(batch["i"], dtype=np.int64)
-            vectors[index] = np.stack(list(batch["vec"])) if batch["vec"].dtype == object else batch["vec"]
-            truncated += int(np.asarray(batch["truncated"]).sum())
-            done += len(index)
-            if progress is not None:
-                progress(done, n)
+        with self._timed("ray", "embed"):
+            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                index = np.asarray(batch["i"], dtype=np.int64)
+                vectors[index] = _stack(batch["vec"])
+                truncated += int(np.asarray(batch["truncated"]).sum())
+                done += len(index)
+                if progress is not None:
+                    progress(done, n)
         return Embeddings(
             vectors=vectors,
             model=embedder.model_id,
@@ -372,7 +391,8 @@ class RayStages:
         fit_rows = np.sort(rng.choice(n, size=fit_sample, replace=False))
         rest = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
         fit_vectors = np.ascontiguousarray(vectors[fit_rows], dtype=np.float32)
-        fitted = reduce(fit_vectors, seed=seed, fit_sample=fit_sample, progress=progress, device=device)
+        with self._timed("driver", "umap_fit"):
+            fitted = reduce(fit_vectors, seed=seed, fit_sample=fit_sample, progress=progress, device=device)
         self.fit_rows, self.fit_vectors = fit_rows, fit_vectors
         space = np.empty((n, fitted.cluster_space.shape[1]), dtype=np.float32)
         map_2d = np.empty((n, 2), dtype=np.float32)
@@ -383,13 +403,15 @@ class RayStages:
         bank = ray.put({"vectors": fit_vectors, "space": fitted.cluster_space, "map": fitted.map_2d})
         k = int(fitted.params.get("n_neighbors", n_neighbors))
         frame = pd.DataFrame({"i": rest})
-        for batch in self._blocks(frame).map_batches(
+        placed = self._blocks(frame).map_batches(
             _Place, fn_constructor_kwargs={"bank": [bank], "vectors": [ray.put(vectors)], "k": k},
             batch_size=BLOCK_ROWS, batch_format="numpy", compute=_pool(self.cpus),
-        ).iter_batches(batch_size=None, batch_format="numpy"):  # fmt: skip
-            index = np.asarray(batch["i"], dtype=np.int64)
-            space[index] = _stack(batch["space"])
-            map_2d[index] = _stack(batch["map"])
+        )  # fmt: skip
+        with self._timed("ray", "place"):
+            for batch in placed.iter_batches(batch_size=None, batch_format="numpy"):
+                index = np.asarray(batch["i"], dtype=np.int64)
+                space[index] = _stack(batch["space"])
+                map_2d[index] = _stack(batch["map"])
         report("reduce", 4, 4)
         params = dict(fitted.params)
         params.update(
@@ -409,7 +431,10 @@ class RayStages:
         fit_rows = self.fit_rows
         if fit_rows is None or len(fit_rows) >= len(space):
             return cluster(space, vectors=vectors, **options)
-        sample = cluster(space[fit_rows], vectors=None if vectors is None else vectors[fit_rows], **options)
+        with self._timed("driver", "cluster_fit"):
+            sample = cluster(
+                space[fit_rows], vectors=None if vectors is None else vectors[fit_rows], **options
+            )
         labels = np.empty(len(space), dtype=np.int64)
         labels[fit_rows] = sample.labels
         rest = np.setdiff1d(np.arange(len(space)), fit_rows, assume_unique=True)
@@ -418,11 +443,13 @@ class RayStages:
         bank = ray.put({"space": np.ascontiguousarray(space[fit_rows]), "labels": sample.labels})
         frame = pd.DataFrame({"i": rest})
         frame["space"] = list(np.ascontiguousarray(space[rest]))
-        for batch in self._blocks(frame).map_batches(
+        voted = self._blocks(frame).map_batches(
             _Assign, fn_constructor_kwargs={"bank": [bank]}, batch_size=BLOCK_ROWS, batch_format="numpy",
             compute=_pool(self.cpus),
-        ).iter_batches(batch_size=None, batch_format="numpy"):  # fmt: skip
-            labels[np.asarray(batch["i"], dtype=np.int64)] = np.asarray(batch["label"], dtype=np.int64)
+        )  # fmt: skip
+        with self._timed("ray", "assign"):
+            for batch in voted.iter_batches(batch_size=None, batch_format="numpy"):
+                labels[np.asarray(batch["i"], dtype=np.int64)] = np.asarray(batch["label"], dtype=np.int64)
         labels = _renumber_by_size(labels)
         params = dict(sample.params)
         params.update(
@@ -438,13 +465,10 @@ class RayStages:
     # ------------------------------------------------------------------------------- tokenise
     def tokenize(self, texts: Sequence[str], languages: Sequence[str]) -> list[list[list[str]]]:
         frame = pd.DataFrame({"i": np.arange(len(texts)), "text": list(texts), "lang": list(languages)})
-        out = pd.concat(
-            _collect(
-                self._blocks(frame).map_batches(_tokenize, batch_size=BLOCK_ROWS, batch_format="pandas")
-            ),
-            ignore_index=True,
-        ).sort_values("i")
-        return [json.loads(p) for p in out["phrases"]]
+        with self._timed("ray", "tokenize"):
+            blocks = self._blocks(frame).map_batches(_tokenize, batch_size=BLOCK_ROWS, batch_format="pandas")
+            out = pd.concat(_collect(blocks), ignore_index=True).sort_values("i")
+            return [json.loads(p) for p in out["phrases"]]
 
     # -------------------------------------------------------------------------------- helpers
     def _blocks(self, frame: pd.DataFrame) -> Any:
