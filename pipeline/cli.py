@@ -53,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "file",
         type=Path,
-        help="CSV, TSV, XLSX, JSONL or Parquet file, or the folder of a saved run: its data is "
-        "analysed again with these settings (recorded as rerun_of in run.json)",
+        help="CSV, TSV, XLSX, JSONL or Parquet file; a folder or quoted glob of Parquet/CSV/JSONL "
+        "files; or the folder of a saved run: its data is analysed again with these settings "
+        "(recorded as rerun_of in run.json)",
     )
     run.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
     run.add_argument("--text-column", help="column with the feedback text (default: auto-detect)")
@@ -158,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="count one row per group of texts that say the same thing in other words "
         "(default: every row counts; the groups are listed either way)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default: this process) or ray (Ray Data; extra [ray])",
+    )
+    run.add_argument(
+        "--ray-address", help="Ray cluster to join (host:port or ray://host:port; default: local Ray)"
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -385,6 +395,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         multi_topic=args.multi_topic,
         sentiment=args.sentiment,
         collapse_near_duplicates=bool(getattr(args, "collapse_near_duplicates", False)),
+        engine=args.engine,
+        ray_address=args.ray_address,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,
@@ -400,11 +412,15 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     path: Path = args.file
-    if path.is_dir():
+    from pipeline.load.stream import InputFiles, input_files, is_multi_input
+    from pipeline.rerun import is_run_folder
+
+    rerun_dir = path.is_dir() and is_run_folder(path)
+    if rerun_dir:
         from pipeline.rerun import check_rerun_args
 
         check_rerun_args(path, out=args.out, load=config.load)
-    elif not path.is_file():
+    elif not path.is_file() and not is_multi_input(path):
         raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
     from pipeline.outdir import check_out, staged_output
 
@@ -415,12 +431,13 @@ def _run(args: argparse.Namespace) -> int:
         from pipeline.run import run
         from pipeline.store import save_run
 
-        if path.is_dir():  # a saved run: its data again, with these settings (pipeline/rerun.py)
+        if rerun_dir:  # a saved run: its data again, with these settings (pipeline/rerun.py)
             from pipeline.rerun import rerun
 
             result = rerun(path, config=config, progress=progress)
         else:
-            result = run(path.read_bytes(), filename=path.name, config=config, progress=progress)
+            data: bytes | InputFiles = path.read_bytes() if path.is_file() else input_files(path)
+            result = run(data, filename=path.name, config=config, progress=progress)
         progress("report", 0, 1)
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
         edited, log = result, list[dict[str, Any]]()
@@ -432,6 +449,10 @@ def _run(args: argparse.Namespace) -> int:
         with staged_output(args.out) as target:
             save_run(result, target, edits=log)
             written = [args.out / p.name for p in write_report(edited, target, xlsx_max_rows=xlsx_limit)]
+            if result.manifest.get("engine") == "ray":
+                from pipeline.engines.parts import write_parts
+
+                written += [args.out / p.relative_to(target) for p in write_parts(edited, target)]
         result = edited
         progress("report", 1, 1)
     finally:

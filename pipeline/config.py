@@ -57,6 +57,9 @@ class RunConfig:
             (:mod:`pipeline.sentiment`).
         collapse_near_duplicates: Count one row per group of texts that say the same thing in
             other words (:mod:`pipeline.near_duplicates`); the groups are found either way.
+        engine: ``local`` (default: one process) or ``ray`` (extra ``[ray]``; :mod:`pipeline.engines`).
+        ray_address: The Ray cluster to join (``host:port``, ``ray://host:port`` or ``auto``);
+            ``None`` starts a local Ray.
     """
 
     text_column: str | None = None
@@ -83,6 +86,8 @@ class RunConfig:
     multi_topic: str = "auto"
     sentiment: str = "auto"
     collapse_near_duplicates: bool = False
+    engine: str = "local"
+    ray_address: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,6 +128,12 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append(f"multi_topic must be one of {', '.join(MULTI_TOPIC)} (got {config.multi_topic!r})")
     if config.sentiment not in SENTIMENT_METHODS:
         problems.append(f"sentiment must be one of {', '.join(SENTIMENT_METHODS)} (got {config.sentiment!r})")
+    from pipeline.engines import ENGINES
+
+    if config.engine not in ENGINES:
+        problems.append(f"engine must be one of {', '.join(ENGINES)} (got {config.engine!r})")
+    if config.ray_address and config.engine != "ray":
+        problems.append("ray_address needs engine ray")
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

@@ -199,8 +199,14 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     columns["near_duplicate_group"][excluded] = pd.NA
     columns["near_duplicate_count"] = pd.array(group_count, dtype="Int64")
     columns["near_duplicate_count"][excluded] = pd.NA
+    from pipeline.load.stream import SOURCE_COLUMN, source_files
+
+    sources = source_files(result.load_report)
+    if sources is not None and len(sources) == n_rows:  # folder or glob input: the file of each row
+        columns[SOURCE_COLUMN] = pd.Series(sources, dtype=object)
     frame = pd.DataFrame(columns)
-    input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=set(ASSIGNMENT_COLUMNS))
+    taken = {*ASSIGNMENT_COLUMNS, *frame.columns}
+    input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=taken)
     inputs = result.table.reset_index(drop=True).copy()
     inputs.columns = pd.Index(input_names, dtype=object)
     return pd.concat([frame, inputs], axis=1)

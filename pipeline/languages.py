@@ -192,7 +192,22 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
         One ISO 639-1 code per text (``"und"`` for empty texts or texts without letters).
     """
     distinct = list(dict.fromkeys(texts))
-    decided = dict(zip(distinct, _classify_all(distinct), strict=True))
+    decided = decide_with_prior(dict(zip(distinct, _classify_all(distinct), strict=True)))
+    logger.debug("detected languages for %d texts (%d distinct)", len(texts), len(decided))
+    return [decided[text][0] for text in texts]
+
+
+def classify_languages(texts: Sequence[str]) -> list[tuple[str, float]]:
+    """``(code, confidence)`` per text, without the file's prior (one batch of the Ray engine).
+
+    :func:`decide_with_prior` over all of a file's distinct texts then gives what
+    :func:`detect_languages` gives.
+    """
+    return _classify_chunk(list(texts))
+
+
+def decide_with_prior(decided: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
+    """Re-decide the unsure short texts of ``{text: (code, confidence)}`` with the file's prior (in place)."""
     prior: dict[str, int] = {}
     for code, confidence in decided.values():
         if confidence >= _CONFIDENT and code != UNDETERMINED:
@@ -212,10 +227,7 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
             ranked = identifier.rank(text)
             best = max(ranked, key=lambda item: item[1] * weight.get(item[0], 0.0))
             decided[text] = (str(best[0]), float(best[1]))
-    logger.debug(
-        "detected languages for %d texts (%d distinct, %d unsure)", len(texts), len(decided), len(unsure)
-    )
-    return [decided[text][0] for text in texts]
+    return decided
 
 
 def _classify_chunk(texts: list[str]) -> list[tuple[str, float]]:

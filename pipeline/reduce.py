@@ -239,16 +239,38 @@ def _place(
     minutes. The neighbour search is exact (see :func:`_exact_search`).
     """
     search = _exact_search(vectors[fit_rows], device=device)
+    fitted = [out[fit_rows] for out in outputs]
     for start in range(0, len(rest), 65_536):
         chunk = rest[start : start + 65_536]
-        neighbours, dists = search(vectors[chunk], n_neighbors)
-        # Membership weights as in UMAP's smooth kNN: the nearest neighbour counts most.
-        nearest = dists[:, :1]
-        spread = np.maximum(dists.mean(axis=1, keepdims=True) - nearest, 1e-6)
-        weights = np.exp(-(dists - nearest) / spread)
-        weights /= weights.sum(axis=1, keepdims=True)
-        for out in outputs:
-            out[chunk] = np.einsum("nk,nkd->nd", weights, out[fit_rows][neighbours]).astype(np.float32)
+        placed = place(vectors[chunk], fitted, search, n_neighbors=n_neighbors)
+        for out, coords in zip(outputs, placed, strict=True):
+            out[chunk] = coords
+
+
+def place(
+    queries: np.ndarray,
+    fitted: list[np.ndarray],
+    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+    *,
+    n_neighbors: int,
+) -> list[np.ndarray]:
+    """Coordinates of ``queries`` in each of the ``fitted`` layouts: the weighted mean over their
+    nearest fitted rows found by ``search`` (:func:`placement_search`). The Ray engine runs this
+    per batch; :func:`reduce` over 65,536-row chunks."""
+    neighbours, dists = search(queries, n_neighbors)
+    # Membership weights as in UMAP's smooth kNN: the nearest neighbour counts most.
+    nearest = dists[:, :1]
+    spread = np.maximum(dists.mean(axis=1, keepdims=True) - nearest, 1e-6)
+    weights = np.exp(-(dists - nearest) / spread)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return [np.einsum("nk,nkd->nd", weights, layout[neighbours]).astype(np.float32) for layout in fitted]
+
+
+def placement_search(
+    fit_vectors: np.ndarray, *, device: str = "cpu"
+) -> Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
+    """The exact neighbour search among the fitted rows that :func:`place` takes."""
+    return _exact_search(fit_vectors, device=device)
 
 
 RERANK_MARGIN = 12

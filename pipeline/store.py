@@ -528,6 +528,10 @@ def read_load_report(meta: Mapping[str, Any]) -> LoadReport:
     for key, value in list(report_fields.items()):
         if isinstance(value, list):
             report_fields[key] = tuple(value)
+    if report_fields.get("sources"):  # folder or glob input
+        from pipeline.types import SourceFile
+
+        report_fields["sources"] = tuple(SourceFile(**dict(s)) for s in report_fields["sources"])
     return LoadReport(**report_fields)
 
 

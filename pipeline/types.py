@@ -63,6 +63,20 @@ class RowIssue:
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """One file of a folder or glob input: its rows are ``first_row .. first_row + rows - 1``."""
+
+    name: str
+    format: str
+    sha256: str
+    rows: int
+    first_row: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "format": self.format, "sha256": self.sha256, "rows": self.rows}
+
+
+@dataclass(frozen=True)
 class LoadReport:
     """How a file was read: what was detected, what was overridden, and every row issue."""
 
@@ -83,6 +97,8 @@ class LoadReport:
     """True when the caller chose the encoding (``LoadOptions.encoding``) instead of detection."""
     skipped_lines: int = 0
     """Lines that are not data rows and were skipped: banner lines above the header, blank lines."""
+    sources: tuple[SourceFile, ...] = ()
+    """The files of a folder or glob input, in row order (empty for one file)."""
 
     def issue_counts(self) -> dict[str, int]:
         """Count issues per reason."""
@@ -90,7 +106,7 @@ class LoadReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (issues as counts; the full list is exported separately)."""
-        return {
+        out: dict[str, Any] = {
             "filename": self.filename,
             "format": self.format,
             "sha256": self.sha256,
@@ -107,6 +123,9 @@ class LoadReport:
             "encoding_overridden": self.encoding_overridden,
             "skipped_lines": self.skipped_lines,
         }
+        if self.sources:
+            out["files"] = [source.to_dict() for source in self.sources]
+        return out
 
 
 @dataclass(frozen=True)

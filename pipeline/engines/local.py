@@ -16,6 +16,8 @@ import numpy as np
 
 from pipeline.config import RunConfig, validate_config
 from pipeline.embedders.base import Embedder
+from pipeline.engines.stages import Stages
+from pipeline.load.stream import InputFiles
 from pipeline.progress import ProgressCallback, no_progress, scaled
 from pipeline.types import STATUS_OK, Embeddings, Ledger, LoadedTable, RunResult
 
@@ -45,19 +47,21 @@ VERSIONED_PACKAGES = (
 
 
 def run(
-    data: bytes | LoadedTable,
+    data: bytes | InputFiles | LoadedTable,
     *,
-    filename: str,
+    filename: str = "",
     config: RunConfig | None = None,
     progress: ProgressCallback | None = None,
     embedder: Embedder | None = None,
     load_embedder: EmbedderLoader | None = None,
+    stages: Stages | None = None,
 ) -> RunResult:
     """Run load -> documents -> languages -> embed -> reduce -> cluster -> topics on one file.
 
     Args:
-        data: The file's bytes, or a table already read (a saved run's input, see
-            :func:`pipeline.rerun.saved_input`; ``config.load`` then does not apply).
+        data: The file's bytes, several files (:func:`pipeline.load.stream.input_files`), or a
+            table already read (a saved run's input, see :func:`pipeline.rerun.saved_input`;
+            ``config.load`` then does not apply).
         filename: Its name (the extension helps detect the format).
         config: What to do; defaults to :class:`RunConfig` defaults.
         progress: ``progress(stage, done, total)``; may raise ``Cancelled`` to stop.
@@ -65,6 +69,7 @@ def run(
         load_embedder: Loads the model once ``auto`` is resolved, as
             ``load_embedder(name, device=..., **options)``; the dashboard passes its per-process
             model cache. Defaults to :func:`pipeline.embedders.registry.create_embedder`.
+        stages: The per-row stage functions (:mod:`pipeline.engines.stages`); default local.
 
     Returns:
         The :class:`RunResult`; ``result.manifest`` is what ``run.json`` holds.
@@ -72,16 +77,10 @@ def run(
     Raises:
         FeedbackTopicsError: Any problem an analyst can fix (file, options, too little data).
     """
-    from pipeline.cluster import cluster
-    from pipeline.documents import prepare_documents
-    from pipeline.embed import embed_texts
     from pipeline.embedders.coverage import language_coverage
+    from pipeline.engines.stages import engine_manifest, local_stages
     from pipeline.labels import LabellerSettings
-    from pipeline.languages import detect_languages
-    from pipeline.load import load_table
-    from pipeline.reduce import reduce
     from pipeline.themes import build_themes, choose_themes
-    from pipeline.tokenize import tokenize_many
     from pipeline.topics import describe_topics
 
     config = validate_config(config or RunConfig())
@@ -94,14 +93,15 @@ def run(
         _check_model_name(config.model)
     report = progress or no_progress
     timings: dict[str, float] = {}
+    stages = stages or local_stages()
 
     with _timed(timings, "load"):
         report("load", 0, 1)
         if isinstance(data, LoadedTable):
             table = data
         else:
-            table = load_table(data, filename=filename, options=config.load)
-        documents = prepare_documents(table, text_column=config.text_column, max_chars=config.max_chars)
+            table = stages.load(data, filename=filename, options=config.load)
+        documents = stages.documents(table, text_column=config.text_column, max_chars=config.max_chars)
         report("load", 1, 1)
     from pipeline.explore.drivers import rating_info
 
@@ -113,7 +113,7 @@ def run(
 
     with _timed(timings, "languages"):
         report("languages", 0, 1)
-        detected = detect_languages(unique_texts)
+        detected = stages.languages(unique_texts)
         languages = documents.spread(np.array(detected, dtype=object), "").tolist()
         report("languages", 1, 1)
 
@@ -125,7 +125,7 @@ def run(
 
         cache = EmbeddingCache(default_cache_dir())
     with _timed(timings, "embed"):
-        embeddings: Embeddings = embed_texts(
+        embeddings: Embeddings = stages.embed(
             unique_texts, embedder=embedder, cache=cache, progress=scaled(progress, "embed")
         )
     with _timed(timings, "sentiment"):
@@ -149,7 +149,7 @@ def run(
 
         structure, centring = centre_languages(embeddings.vectors, [languages[i] for i in unique])
     with _timed(timings, "reduce"):
-        reduction = reduce(
+        reduction = stages.reduce(
             structure,
             seed=config.seed,
             fit_sample=config.umap_fit_rows,
@@ -158,7 +158,7 @@ def run(
         )
     with _timed(timings, "keywords"):
         unique_langs = [languages[i] for i in unique]
-        phrases = tokenize_many(unique_texts, unique_langs)  # once: merges, keywords, names, themes
+        phrases = stages.tokenize(unique_texts, unique_langs)  # once: merges, keywords, names, themes
         from pipeline.keywords import TermMatrix, bigram_mask
 
         # One term matrix for the duplicate merges, the topic keywords and the theme keywords.
@@ -172,7 +172,7 @@ def run(
                 taxonomy, embeddings.vectors, reduction.cluster_space, config=config, structure=structure
             )
         else:
-            clustering = cluster(
+            clustering = stages.cluster(
                 reduction.cluster_space,
                 method=config.clusterer,
                 n_topics=config.n_topics,
@@ -312,6 +312,7 @@ def run(
         "rating": rating,
         "multi_topic": mentions.info,
         **(sentiment.manifest() if sentiment else {}),
+        **engine_manifest(stages, table.report, documents),
     }
     if taxonomy_info is not None:
         manifest["taxonomy"] = taxonomy_info
