@@ -320,3 +320,21 @@ def test_run_with_adapter_records_it_search_reuses_it_and_curation_makes_pairs(
     assert (pairs["reason"] == "merged by the analyst").sum() == 5
     assert (pairs["label"] == 1).sum() == (pairs["label"] == 0).sum()
     assert (pairs["text"] != pairs["text_pair"]).all()
+
+
+@pytest.mark.slow
+def test_minilm_adapter_round_trips_through_sentence_transformers(tmp_path: Path) -> None:
+    from pipeline.embedders.registry import create_embedder
+    from pipeline.tuning.lora import load_adapted
+
+    out = tmp_path / "minilm"
+    settings = TuneSettings(model="minilm", epochs=2, batch_size=8, learning_rate=5e-3, threads=1)
+    tune(training_pairs(pairs_frame()), out=out, settings=settings)
+    texts = INTENTS["late"] + INTENTS["refund"]
+    tuned = create_embedder("tuned", adapter=str(out), device="cpu")
+    module, _card = load_adapted(out)
+    with torch.no_grad():
+        reference = module.encode(texts).numpy()
+    assert np.einsum("ij,ij->i", tuned.embed(texts), reference).min() > 0.999
+    base = create_embedder("minilm", device="cpu").embed(texts)
+    assert np.einsum("ij,ij->i", tuned.embed(texts), base).mean() < 0.9999
