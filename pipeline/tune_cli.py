@@ -35,7 +35,10 @@ def add_parser(sub: Any) -> None:
     tune.add_argument("--model-path", help="local folder of the base model (qwen3)")
     tune.add_argument("--epochs", type=int, default=3, help="passes over the training pairs (default 3)")
     tune.add_argument(
-        "--loss", choices=("cosent", "contrastive", "cosine"), default="cosent", help="default cosent"
+        "--loss",
+        choices=("contrastive", "cosent", "cosine"),
+        default="contrastive",
+        help="default contrastive (cosine margin 0.5)",
     )
     tune.add_argument("--batch-size", type=int, help="pairs per step (default: the model's recipe)")
     tune.add_argument("--learning-rate", type=float, help="default: the model's recipe")

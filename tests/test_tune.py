@@ -17,7 +17,7 @@ from pipeline.tuning.lora import TuneSettings, pair_loss, tune  # noqa: E402
 from pipeline.tuning.pairs import training_pairs  # noqa: E402
 from tests._pairs import INTENTS, pairs_frame  # noqa: E402
 
-FAST = TuneSettings(epochs=4, batch_size=8, threads=1)
+FAST = TuneSettings(epochs=4, batch_size=8, learning_rate=2e-3, threads=1)
 
 
 @pytest.fixture(scope="module")

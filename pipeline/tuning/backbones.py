@@ -69,7 +69,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             rank=8,
             alpha=32,
             dropout=0.1,
-            learning_rate=2e-3,
+            learning_rate=1e-3,
             max_length=64,
             batch_size=64,
         ),
