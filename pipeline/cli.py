@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--ray-address", help="Ray cluster to join (host:port or ray://host:port; default: local Ray)"
     )
+    run.add_argument(
+        "--adapter", type=Path, help="embed with this LoRA adapter (a folder from 'feedback-topics tune')"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub.add_parser("models", help="list the embedding models")
@@ -193,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_edit(sub)
     _add_search_parser(sub)
     _add_similar_parser(sub)
+    from pipeline.tune_cli import add_parser as add_tune
+
+    add_tune(sub)
     return parser
 
 
@@ -208,6 +214,11 @@ def _add_similar_parser(sub: Any) -> None:
     similar.add_argument("--model-path", help="local folder or hub id of the model (qwen3)")
     similar.add_argument("--device", choices=DEVICES, default="auto")
     similar.add_argument("--threshold", type=float, help="score at which a pair counts as the same")
+    similar.add_argument(
+        "--adapter",
+        type=Path,
+        help="score with this LoRA adapter (from 'feedback-topics tune'); its calibrated threshold decides 'same'",
+    )
     similar.add_argument(
         "--calibration",
         type=Path,
@@ -248,6 +259,11 @@ def _add_search_parser(sub: Any) -> None:
     )
     search.add_argument("--no-collapse", action="store_true", help="list identical texts separately")
     search.add_argument("--device", choices=DEVICES, default="auto")
+    search.add_argument(
+        "--adapter",
+        type=Path,
+        help="the LoRA adapter the run was embedded with, when its folder has moved (the run's own by default)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _search(args)
         if args.command == "similar":
             return _similar(args)
+        if args.command == "tune":
+            from pipeline.tune_cli import main as tune_main
+
+            return tune_main(args)
         return _run(args)
     except FeedbackTopicsError as exc:
         logger.debug("user error", exc_info=True)
@@ -372,9 +392,14 @@ def _config(args: argparse.Namespace) -> RunConfig:
         if args.server_timeout <= 0:
             raise ConfigError(f"--server-timeout must be positive (got {args.server_timeout}).")
         options["timeout"] = args.server_timeout
+    model = args.model
+    if args.adapter is not None:
+        from pipeline.tune_cli import adapter_options
+
+        model, options = adapter_options(args.adapter, model=model, options=options)
     return RunConfig(
         text_column=args.text_column,
-        model=args.model,
+        model=model,
         model_options=options,
         device=args.device,
         clusterer=args.clusterer,
@@ -523,6 +548,10 @@ def _search(args: argparse.Namespace) -> int:
     )
     result = open_search_run(args.run_dir)
     name, options = run_model(result)
+    if args.adapter is not None:
+        from pipeline.tune_cli import search_adapter_options
+
+        name, options = search_adapter_options(args.adapter, result.manifest)
     from pipeline.embedders.registry import create_embedder
 
     embedder = create_embedder(name, device=args.device, **options)
@@ -576,12 +605,20 @@ def _similar(args: argparse.Namespace) -> int:
     pair_columns(frame)  # a wrong file fails before the model loads
     calibration_path: Path = args.calibration or args.out.parent / CALIBRATION_FILE
     given = load_calibration(args.calibration) if args.calibration and args.calibration.is_file() else None
-    options = {"model": args.model_path} if args.model_path else {}
-    embedder = create_embedder(args.model, device=args.device, **options)
+    options: dict[str, Any] = {"model": args.model_path} if args.model_path else {}
+    model = args.model
+    if args.adapter is not None:
+        from pipeline.tune_cli import adapter_calibration, adapter_options
+
+        model, options = adapter_options(args.adapter, model="auto", options=options)
+        given = given or adapter_calibration(args.adapter)
+    embedder = create_embedder(model, device=args.device, **options)
+    if args.adapter is not None:
+        model = given.model if given is not None else model
     result = similar(
         frame,
         embedder=embedder,
-        model=args.model,
+        model=model,
         threshold=args.threshold,
         calibration=given,
         source=path.name,

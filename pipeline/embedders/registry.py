@@ -91,6 +91,12 @@ def _qwen3(*, device: str, **options: Any) -> Embedder:
     return Qwen3Embedder(model=str(model), device=device, **options)
 
 
+def _tuned(*, device: str, **options: Any) -> Embedder:
+    from pipeline.embedders.lora import create_tuned
+
+    return create_tuned(device=device, **options)
+
+
 def _fake(*, device: str, **options: Any) -> Embedder:
     from pipeline.embedders.fake import FakeEmbedder
 
@@ -135,6 +141,14 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
             description="an OpenAI-compatible /v1/embeddings server (SGLang, vLLM, TEI, Infinity, OpenAI)",
             languages="depends on the served model",
             offline=False,
+        ),
+        EmbedderSpec(
+            name="tuned",
+            factory=_tuned,
+            description="a model with a LoRA adapter from 'feedback-topics tune' (option adapter=DIR)",
+            languages="those of the adapter's base model",
+            offline=True,
+            hidden=True,  # chosen with --adapter DIR, not from the model list
         ),
         EmbedderSpec(
             name="fake",

@@ -283,6 +283,7 @@ def run(
         "model": embedder.model_id,
         "model_name": model_name,
         "model_reason": model_reason,
+        "adapter": getattr(embedder, "adapter", None),  # LoRA adapter (path, sha256, base_model) or None
         "device": embedder.device,
         "embedding_dim": int(embeddings.vectors.shape[1]),
         "embeddings_cached": embeddings.n_cached,
