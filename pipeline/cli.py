@@ -447,6 +447,18 @@ def _run(args: argparse.Namespace) -> int:
         check_rerun_args(path, out=args.out, load=config.load)
     elif not path.is_file() and not is_multi_input(path):
         raise LoadError(f"No such file: {path}. Check the path and try again.", code="not_found")
+    inputs: InputFiles | None = None
+    if not rerun_dir and not path.is_file():
+        try:  # a folder or glob: find its files now, so a wrong path fails before the model loads
+            inputs = input_files(path)
+        except LoadError as exc:
+            if not path.is_dir():
+                raise
+            raise LoadError(
+                f"{path} is not the folder of a saved run (no run.json and data/), and it holds no "
+                "input files (.parquet, .csv, .tsv, .jsonl, .ndjson). Check the path.",
+                code="not_found",
+            ) from exc
     from pipeline.outdir import check_out, staged_output
 
     check_out(args.out)  # before the run: a bad --out fails in a second, not after the model ran
@@ -461,7 +473,7 @@ def _run(args: argparse.Namespace) -> int:
 
             result = rerun(path, config=config, progress=progress)
         else:
-            data: bytes | InputFiles = path.read_bytes() if path.is_file() else input_files(path)
+            data: bytes | InputFiles = inputs if inputs is not None else path.read_bytes()
             result = run(data, filename=path.name, config=config, progress=progress)
         progress("report", 0, 1)
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]

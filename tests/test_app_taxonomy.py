@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,11 @@ def test_with_a_file_loaded_the_analyst_picks_the_file_or_the_open_runs_data(
     goto(app, "run")
     assert app.radio(key="w_source").value == "upload"  # the loaded file, unless the analyst switches
     app.button(key="w_start").click().run()
+    for _ in range(100):  # the fake job runs in a thread: wait until the page shows the form again
+        if any(r.key == "w_source" for r in app.radio):
+            break
+        time.sleep(0.05)
+        app.run()
     app.radio(key="w_source").set_value("rerun").run()
     app.button(key="w_start").click().run()
     assert not app.exception, [e.value for e in app.exception]

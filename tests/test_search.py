@@ -395,3 +395,10 @@ def test_query_feedback_lifts_the_first_hits_neighbours() -> None:
         rank(small, "zzz", query, mode="hybrid", allowed=None).entries,
         rank(small, "zzz", query, mode="hybrid", allowed=None, feedback=0).entries,
     )
+
+
+def test_bm25_over_texts_without_a_single_word_scores_zero() -> None:
+    from pipeline.search.bm25 import build_bm25
+
+    index = build_bm25(["👍👍", "!!!", "😡"], ["und", "und", "und"])  # bm25s itself fails on this corpus
+    assert index.scores(["good"]).tolist() == [0.0, 0.0, 0.0]

@@ -34,7 +34,8 @@ class Bm25Index:
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every text for the query's words (0 where none matches)."""
-        known = [t for t in query_tokens if t in self.retriever.vocab_dict]
+        vocab = getattr(self.retriever, "vocab_dict", None) or {}  # none when no text had a word
+        known = [t for t in query_tokens if t in vocab]
         if not known or self.n == 0:
             return np.zeros(self.n, dtype=np.float32)
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
@@ -50,7 +51,7 @@ def build_bm25(
     logging.getLogger("bm25s").setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
     corpus = tokens(texts, languages)
     retriever = bm25s.BM25(k1=k1, b=b)
-    if corpus:
+    if any(corpus):  # bm25s fails on a corpus without a single word (e.g. only emoji or digits)
         retriever.index(corpus, show_progress=False)
     logger.debug("bm25: %d texts, %d words", len(corpus), len(getattr(retriever, "vocab_dict", {}) or {}))
     return Bm25Index(retriever=retriever, n=len(corpus))
