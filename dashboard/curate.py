@@ -28,6 +28,26 @@ def topic_label(result, topic_id: int) -> str:
     return f"{topic_id} · {name} ({size:,})"
 
 
+def keep_topic_choice(key: str, ids: Sequence[int]) -> None:
+    """Keep a topic selectbox on the topic it showed after an edit changed that topic's label.
+
+    Streamlit's browser side sends back the *label* it showed (``"3 · Refund (35)"``); once a
+    split, move or rename changes the label, that string matches no option, and the widget would
+    jump to the first topic while still showing the stale label. The id at the label's start is
+    put back as the widget's value (a plain id), which also redraws the label.
+    """
+    value = st.session_state.get(key)
+    if isinstance(value, str) and value not in ids:
+        try:
+            value = int(value.split(" · ", 1)[0].strip())
+        except ValueError:
+            value = None
+        if value in ids:
+            st.session_state[key] = value
+        else:
+            st.session_state.pop(key, None)
+
+
 # ------------------------------------------------------------------------------------- undo / redo
 def _step(kind: str) -> None:
     current = state.open_run()
@@ -153,6 +173,7 @@ def curate_panel(result) -> None:
     col_split, col_delete, col_seed = st.columns(3, gap="medium")
     with col_split, st.container(border=True):
         st.markdown(f"**{t('curate.split_title')}**")
+        keep_topic_choice("w_split_topic", ids)
         st.selectbox(
             t("topics.topic"), ids, key="w_split_topic", format_func=lambda i: topic_label(result, i)
         )
@@ -172,6 +193,7 @@ def curate_panel(result) -> None:
         )
     with col_delete, st.container(border=True):
         st.markdown(f"**{t('curate.delete_title')}**")
+        keep_topic_choice("w_delete_topic", real_ids)
         st.selectbox(
             t("topics.topic"), real_ids, key="w_delete_topic", format_func=lambda i: topic_label(result, i)
         )
@@ -205,6 +227,7 @@ def move_form(result, rows: Sequence[int], key: str) -> None:
             return
         targets: list = [NEW_TOPIC, *[tp.id for tp in sorted(result.topics, key=lambda tp: -tp.size)]]
         left, right = st.columns(2)
+        keep_topic_choice(f"w_move_target_{key}", targets)
         target = left.selectbox(
             t("curate.move_to"),
             targets,

@@ -130,3 +130,26 @@ def test_move_rows_selected_on_the_map_to_a_new_topic(app, saved_run: Path, work
     entry = _log(run_dir)[0]
     assert entry["op"] == "move" and entry["to_topic"] is None and sorted(entry["rows"]) == rows.tolist()
     assert entry["from_topics"]  # recorded for conflict checks between analysts
+
+
+def test_a_topic_picker_keeps_its_topic_when_an_edit_changed_the_label(
+    app, saved_run: Path, workspace
+) -> None:
+    """The browser sends back the label it showed ("3 · Refund (35)"); after a split or move the
+    size in it is stale, and the picker must stay on that topic rather than jump to the largest."""
+    _open(app, saved_run, workspace)
+    goto(app, "map")  # off the Topics page, so the pickers take the state the browser would send
+    result = app.session_state[state.RUN].result
+    smallest = min((tp for tp in result.topics if tp.id >= 0), key=lambda tp: tp.size)
+    stale = f"{smallest.id} · {smallest.name} ({smallest.size + 7:,})"
+    app.session_state["w_detail_topic"] = stale
+    app.session_state["w_rename_topic"] = stale
+    goto(app, "topics")
+    _no_errors(app)
+    assert app.selectbox(key="w_detail_topic").value == smallest.id  # not the largest topic
+    assert app.selectbox(key="w_rename_topic").value == smallest.id
+    goto(app, "map")
+    app.session_state["w_detail_topic"] = "999 · gone (3)"  # a topic the edit removed
+    goto(app, "topics")
+    _no_errors(app)
+    assert app.selectbox(key="w_detail_topic").value in {tp.id for tp in result.topics}

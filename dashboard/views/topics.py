@@ -135,6 +135,7 @@ def _edit_panel(result, current) -> None:
     col_rename, col_merge = st.columns(2, gap="large")
     with col_rename, st.container(border=True):
         st.markdown(f"**{t('topics.rename_title')}**")
+        curate.keep_topic_choice("w_rename_topic", ids)
         st.selectbox(
             t("topics.topic"), ids, key="w_rename_topic", format_func=lambda i: _topic_label(result, i)
         )
@@ -262,6 +263,7 @@ def _detail(result) -> None:
     if not topics:
         return
     ids = [tp.id for tp in topics]
+    curate.keep_topic_choice("w_detail_topic", ids)
     if st.session_state.get("w_detail_topic") not in ids:
         st.session_state["w_detail_topic"] = ids[0]
     topic_id = st.selectbox(
