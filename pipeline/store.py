@@ -269,19 +269,8 @@ def redo_edit(
         if not candidates:
             raise EditConflict("There is no undone edit of yours to redo.", code="nothing_to_redo")
         target = candidates[0]
-        entry = {
-            "op": "redo",
-            "target": target["id"],
-            "id": uuid.uuid4().hex[:16],
-            "author": author,
-            "based_on": len(log),
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        new_log = [*log, entry]
-        if check is not None:
-            check(new_log)
-        _write_json(run_dir / EDITS_FILE, new_log)
-        return new_log, target
+        fields = {"op": "redo", "target": target["id"]}
+        return _append_entry(run_dir, log, fields, author=author, based_on=len(log), check=check), target
 
 
 def entry_topics(entry: Mapping[str, Any], log: Sequence[Mapping[str, Any]] = ()) -> set[int]:
@@ -345,18 +334,32 @@ def append_edit(
                 code="conflict",
                 topics=clash,
             )
-        entry = {
-            **dict(edit),
-            "id": uuid.uuid4().hex[:16],
-            "author": author,
-            "based_on": int(based_on),
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        new_log = [*log, entry]
-        if check is not None:
-            check(new_log)
-        _write_json(run_dir / EDITS_FILE, new_log)
-        return new_log
+        return _append_entry(run_dir, log, edit, author=author, based_on=int(based_on), check=check)
+
+
+def _append_entry(
+    run_dir: Path,
+    log: Sequence[dict[str, Any]],
+    fields: Mapping[str, Any],
+    *,
+    author: str,
+    based_on: int,
+    check: Callable[[list[dict[str, Any]]], None] | None,
+) -> list[dict[str, Any]]:
+    """Stamp ``fields`` as a new log entry (id, author, version it was based on, time), let
+    ``check`` veto the new log, and write it; call with the log's lock held."""
+    entry = {
+        **dict(fields),
+        "id": uuid.uuid4().hex[:16],
+        "author": author,
+        "based_on": based_on,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    new_log = [*log, entry]
+    if check is not None:
+        check(new_log)
+    _write_json(run_dir / EDITS_FILE, new_log)
+    return new_log
 
 
 def undo_candidate(
@@ -398,19 +401,8 @@ def undo_edit(
                 code="undo_blocked",
                 topics=blocked,
             )
-        entry = {
-            "op": "undo",
-            "target": target["id"],
-            "id": uuid.uuid4().hex[:16],
-            "author": author,
-            "based_on": len(log),
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        new_log = [*log, entry]
-        if check is not None:
-            check(new_log)
-        _write_json(run_dir / EDITS_FILE, new_log)
-        return new_log, target
+        fields = {"op": "undo", "target": target["id"]}
+        return _append_entry(run_dir, log, fields, author=author, based_on=len(log), check=check), target
 
 
 def open_run(run_dir: Path) -> RunResult:
