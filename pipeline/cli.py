@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -656,11 +656,19 @@ def _similar(args: argparse.Namespace) -> int:
     return 0
 
 
-class _TqdmProgress:
-    """One tqdm bar per stage on stderr."""
+def _run_stage_bar(stage: str) -> tuple[str, str, bool]:
+    """``(label, unit, leave)`` of a run stage's progress bar."""
+    return STAGE_LABELS.get(stage, stage), "texts" if stage in ("embed", "multi_topic") else "steps", True
 
-    def __init__(self, *, enabled: bool) -> None:
+
+class _TqdmProgress:
+    """One tqdm bar per stage on stderr; ``describe(stage)`` gives its ``(label, unit, leave)``."""
+
+    def __init__(
+        self, *, enabled: bool, describe: Callable[[str], tuple[str, str, bool]] = _run_stage_bar
+    ) -> None:
         self.enabled = enabled
+        self.describe = describe
         self._bar: Any = None
         self._stage = ""
 
@@ -672,17 +680,10 @@ class _TqdmProgress:
         if stage != self._stage:
             self.close()
             self._stage = stage
-            unit = "texts" if stage in ("embed", "multi_topic") else "steps"
+            desc, unit, leave = self.describe(stage)
             # initial=done: texts already in the cache count as done but not in the speed, which would
             # otherwise read millions of texts/s on a cache hit
-            self._bar = tqdm(
-                total=total,
-                initial=done,
-                desc=STAGE_LABELS.get(stage, stage),
-                unit=unit,
-                file=sys.stderr,
-                leave=True,
-            )
+            self._bar = tqdm(total=total, initial=done, desc=desc, unit=unit, file=sys.stderr, leave=leave)
         if self._bar is not None:
             self._bar.total = total
             self._bar.n = done

@@ -13,7 +13,6 @@ the peft files, ``tune.json`` (card) and ``calibration.json`` (the ``same`` thre
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +94,9 @@ def main(args: argparse.Namespace) -> int:
         + (f"; {pairs.n_skipped} rows without a 0/1 label or text skipped" if pairs.n_skipped else "")
         + "."
     )
-    progress = _Progress(enabled=not args.quiet)
+    from pipeline.cli import _TqdmProgress
+
+    progress = _TqdmProgress(enabled=not args.quiet, describe=_tune_stage_bar)
     try:
         result = tune(pairs, out=args.out, settings=settings, progress=progress, source=path.name)
     finally:
@@ -112,32 +113,10 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Progress:
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self._bar: Any = None
-        self._stage = ""
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        if stage != self._stage:
-            self.close()
-            self._stage = stage
-            labels = {"prepare": "Loading", "before": "Scoring (before)", "train": "Training"}
-            desc = labels.get(stage, "Scoring (after)")
-            self._bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=stage == "train")
-        if self._bar is not None:
-            self._bar.total = total
-            self._bar.n = done
-            self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+def _tune_stage_bar(stage: str) -> tuple[str, str, bool]:
+    """``(label, unit, leave)`` of a ``tune`` stage's progress bar (only training's bar stays)."""
+    labels = {"prepare": "Loading", "before": "Scoring (before)", "train": "Training"}
+    return labels.get(stage, "Scoring (after)"), "it", stage == "train"
 
 
 def adapter_options(adapter: Path, *, model: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
