@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
     tmp = tmp_path_factory.mktemp("e2e")
+    with streamlit_server(tmp) as url:
+        yield url
+
+
+@contextmanager
+def streamlit_server(tmp: Path) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` on a free loopback port, its workspace and cache in
+    ``tmp`` (test models on); yields its URL once it answers, and stops it afterwards."""
     port = _free_port()
     env = {
         **os.environ,

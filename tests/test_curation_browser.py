@@ -9,17 +9,13 @@ run's ``edits.json`` and on the page. Screenshots go to ``test-output/screenshot
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser_e2e import CHROMIUM, ROOT, SHOTS, _free_port, _goto, _wait_idle
+from tests.test_browser_e2e import CHROMIUM, ROOT, SHOTS, _goto, _wait_idle, streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RUN_ID = "20260101-000000-feedback_sample-c0ffee"
@@ -41,47 +37,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         sample.read_bytes(), filename=sample.name, config=RunConfig(model="fake", n_topics=6, use_cache=False)
     )
     run_dir = save_run(result, tmp / "runs" / RUN_ID)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FEEDBACK_TOPICS_WORKSPACE": str(tmp / "runs"),
-        "FEEDBACK_TOPICS_CACHE_DIR": str(tmp / "cache"),
-        "FEEDBACK_TOPICS_DASHBOARD_TEST_MODELS": "1",
-        "HF_HUB_OFFLINE": "1",
-    }
-    log = (tmp / "streamlit.log").open("w")
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.address", "127.0.0.1"]
-    command += [
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("streamlit did not start:\n" + (tmp / "streamlit.log").read_text()[-3000:])
-            time.sleep(0.3)
+    with streamlit_server(tmp) as url:
         yield url, run_dir
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def _log(run_dir: Path) -> list[dict]:
