@@ -31,10 +31,11 @@ def topic_label(result, topic_id: int) -> str:
 def keep_topic_choice(key: str, ids: Sequence[int]) -> None:
     """Keep a topic selectbox on the topic it showed after an edit changed that topic's label.
 
-    Streamlit's browser side sends back the *label* it showed (``"3 · Refund (35)"``); once a
-    split, move or rename changes the label, that string matches no option, and the widget would
-    jump to the first topic while still showing the stale label. The id at the label's start is
-    put back as the widget's value (a plain id), which also redraws the label.
+    Streamlit's browser side keeps, and sends back, the *label* it showed (``"3 · Refund (35)"``);
+    once a split, move or rename changes that label, the browser goes on showing the old one, and
+    the string it sends matches no option, so the widget would jump to the first topic. The id at
+    the label's start is put back, and the value is set again on every run, which makes Streamlit
+    send it to the browser with the current label.
     """
     value = st.session_state.get(key)
     if isinstance(value, str) and value not in ids:
@@ -42,10 +43,10 @@ def keep_topic_choice(key: str, ids: Sequence[int]) -> None:
             value = int(value.split(" · ", 1)[0].strip())
         except ValueError:
             value = None
-        if value in ids:
-            st.session_state[key] = value
-        else:
-            st.session_state.pop(key, None)
+    if value in ids:
+        st.session_state[key] = value
+    else:
+        st.session_state.pop(key, None)
 
 
 # ------------------------------------------------------------------------------------- undo / redo
