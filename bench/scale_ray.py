@@ -114,12 +114,29 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         log_to_driver=False,
         configure_logging=False,
     )
-    config = RunConfig(engine="ray", device="cpu", use_cache=False, seed=args.seed, labeller="offline")
+    config = RunConfig(
+        engine="ray",
+        device="cpu",
+        use_cache=False,
+        seed=args.seed,
+        labeller="offline",
+        ray_stream_rows=args.stream_rows,
+    )
     with Peaks() as peaks:
         t0 = time.perf_counter()
         result = run(input_files(folder), config=config, embedder=embedder)
         wall = time.perf_counter() - t0
-        labels = result.row_labels()
+        if result.row_parts is None:
+            labels = result.row_labels()
+        else:  # a streamed run: every row's topic is in its parts, read one column at a time
+            import pyarrow.parquet as pq
+
+            labels = np.concatenate(
+                [
+                    pq.read_table(p, columns=["topic_id"]).column(0).fill_null(-2).to_numpy()
+                    for p in sorted(result.row_parts.glob("part-*.parquet"))
+                ]
+            )
         if not args.no_report:
             from pipeline.engines.parts import write_parts as write_assignment_parts
             from pipeline.report import write_report
@@ -129,6 +146,10 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                 write_report(result, Path(out), xlsx_max_rows=-1)
                 write_assignment_parts(result, Path(out))
             report_s = time.perf_counter() - t1
+        if result.row_parts is not None:
+            from pipeline.engines.ray_stream import release
+
+            release(result)
     ray.shutdown()
     timings = dict(result.manifest["timings_s"])
     if not args.no_report:
@@ -165,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--object-store-gib", type=float, default=3.0)
     parser.add_argument("--no-report", action="store_true", help="skip timing the report writer")
+    parser.add_argument(
+        "--stream-rows",
+        type=int,
+        default=0,
+        help="RunConfig.ray_stream_rows (default 0: always stream; -1: the collected Ray engine)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -194,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 sys.executable, __file__, "--rows", str(args.rows), "--topics", str(args.topics),
                 "--seed", str(args.seed), "--dim", str(args.dim), "--object-store-gib", str(args.object_store_gib),
                 "--folder", str(folder), "--child", str(workers), "--child-json", str(child_json),
+                "--stream-rows", str(args.stream_rows),
             ] + (["--no-report"] if args.no_report else [])  # fmt: skip
             log(f"run with {workers} Ray worker CPU(s)")
             done = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
@@ -223,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         report["speedup_1_to_2"]["wall"] = round(by_workers[1]["wall_s"] / by_workers[2]["wall_s"], 2)
         log(f"speed-up 1 -> 2 workers: {report['speedup_1_to_2']}")
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"ray_scale_{args.rows}.json"
+    mode = "streamed" if args.stream_rows >= 0 and args.rows > args.stream_rows else "collected"
+    report["mode"] = mode
+    path = args.out / f"ray_scale_{args.rows}_{mode}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     log(f"wrote {path}")
     return 0

@@ -170,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--ray-address", help="Ray cluster to join (host:port or ray://host:port; default: local Ray)"
     )
     run.add_argument(
+        "--ray-stream-rows",
+        type=int,
+        default=500_000,
+        metavar="N",
+        help="with --engine ray, a folder or glob of more than N rows streams: the driver keeps only the "
+        "fitted sample, Ray workers write every row (default 500000; 0 always, -1 never)",
+    )
+    run.add_argument(
+        "--ray-work-dir",
+        help="where a streamed Ray run's workers write their parts; every node must reach it "
+        "(default: a temporary folder on this machine)",
+    )
+    run.add_argument(
         "--adapter", type=Path, help="embed with this LoRA adapter (a folder from 'feedback-topics tune')"
     )
     run.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -422,6 +435,8 @@ def _config(args: argparse.Namespace) -> RunConfig:
         collapse_near_duplicates=bool(getattr(args, "collapse_near_duplicates", False)),
         engine=args.engine,
         ray_address=args.ray_address,
+        ray_stream_rows=args.ray_stream_rows,
+        ray_work_dir=args.ray_work_dir,
         load=LoadOptions(
             encoding=args.encoding,
             delimiter=args.delimiter,
@@ -478,6 +493,15 @@ def _run(args: argparse.Namespace) -> int:
         progress("report", 0, 1)
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
         edited, log = result, list[dict[str, Any]]()
+        if args.edits and result.row_parts is not None:
+            from pipeline.errors import ConfigError
+
+            raise ConfigError(
+                "--edits replays on runs the driver holds; this Ray run streamed (more than "
+                f"--ray-stream-rows {config.ray_stream_rows:,} rows). Raise --ray-stream-rows, or apply the "
+                "edits in the dashboard.",
+                code="ray_stream",
+            )
         if args.edits:
             from pipeline.edit_cli import replay_file
 
@@ -490,6 +514,10 @@ def _run(args: argparse.Namespace) -> int:
                 from pipeline.engines.parts import write_parts
 
                 written += [args.out / p.relative_to(target) for p in write_parts(edited, target)]
+        if result.row_parts is not None:
+            from pipeline.engines.ray_stream import release
+
+            release(result)  # the work folder's parts are in --out now
         result = edited
         progress("report", 1, 1)
     finally:

@@ -60,6 +60,12 @@ class RunConfig:
         engine: ``local`` (default: one process) or ``ray`` (extra ``[ray]``; :mod:`pipeline.engines`).
         ray_address: The Ray cluster to join (``host:port``, ``ray://host:port`` or ``auto``);
             ``None`` starts a local Ray.
+        ray_stream_rows: With engine ``ray``, a folder or glob input of more rows than this
+            streams (:mod:`pipeline.engines.ray_stream`): the driver holds only the fitted sample
+            and per-topic counts, Ray workers write every row's assignment as Parquet parts.
+            ``0`` streams every folder input; ``-1`` never streams.
+        ray_work_dir: Where a streamed run's workers write their parts (every Ray node must
+            reach it, e.g. a shared file system); ``None``: a temporary folder on this machine.
     """
 
     text_column: str | None = None
@@ -88,6 +94,8 @@ class RunConfig:
     collapse_near_duplicates: bool = False
     engine: str = "local"
     ray_address: str | None = None
+    ray_stream_rows: int = 500_000
+    ray_work_dir: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +142,10 @@ def validate_config(config: RunConfig) -> RunConfig:
         problems.append(f"engine must be one of {', '.join(ENGINES)} (got {config.engine!r})")
     if config.ray_address and config.engine != "ray":
         problems.append("ray_address needs engine ray")
+    if config.ray_stream_rows < -1:
+        problems.append(
+            f"ray_stream_rows must be -1 (never), 0 (always) or a row count (got {config.ray_stream_rows})"
+        )
     if problems:
         raise ConfigError("; ".join(problems) + ".", code="config")
     return config

@@ -502,13 +502,14 @@ def _number_values(series: pd.Series) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- CSV
-def to_csv_bytes(df: pd.DataFrame, *, bom: bool = True) -> bytes:
+def to_csv_bytes(df: pd.DataFrame, *, bom: bool = True, header: bool = True) -> bytes:
     """Write a frame as formula-safe CSV (every field quoted, CRLF line ends).
 
     Args:
         df: Any frame (duplicate column names are kept as they are).
         bom: Start with a UTF-8 byte-order mark so Excel reads non-Latin text correctly; ``False``
             gives plain UTF-8.
+        header: Write the header line (``False`` for the second and later parts of one file).
 
     Returns:
         The CSV file's bytes. Text cells and headers are neutralised with :func:`neutralise_cell`;
@@ -524,7 +525,8 @@ def to_csv_bytes(df: pd.DataFrame, *, bom: bool = True) -> bytes:
             columns.append([neutralise_cell(v) for v in _text_values(series)])
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow([neutralise_cell(str(c)) for c in df.columns])
+    if header:
+        writer.writerow([neutralise_cell(str(c)) for c in df.columns])
     writer.writerows(zip(*columns, strict=True))
     text = buffer.getvalue()
     try:

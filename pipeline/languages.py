@@ -206,12 +206,25 @@ def classify_languages(texts: Sequence[str]) -> list[tuple[str, float]]:
     return _classify_chunk(list(texts))
 
 
-def decide_with_prior(decided: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]]:
-    """Re-decide the unsure short texts of ``{text: (code, confidence)}`` with the file's prior (in place)."""
+def language_prior(decided: dict[str, tuple[str, float]]) -> dict[str, int]:
+    """How many texts of ``{text: (code, confidence)}`` each language has among the confident ones."""
     prior: dict[str, int] = {}
     for code, confidence in decided.values():
         if confidence >= _CONFIDENT and code != UNDETERMINED:
             prior[code] = prior.get(code, 0) + 1
+    return prior
+
+
+def decide_with_prior(
+    decided: dict[str, tuple[str, float]], *, prior: dict[str, int] | None = None
+) -> dict[str, tuple[str, float]]:
+    """Re-decide the unsure short texts of ``{text: (code, confidence)}`` with the file's prior (in place).
+
+    ``prior`` (:func:`language_prior`) defaults to the prior of ``decided`` itself; a streamed Ray
+    run passes its fitted sample's, so every block is decided with the same prior.
+    """
+    if prior is None:
+        prior = language_prior(decided)
     unsure = [
         text
         for text, (_, confidence) in decided.items()

@@ -695,6 +695,28 @@ XLSX_MAX_ROWS = 250_000
 and a sheet that size is barely usable in a spreadsheet; ``assignments.csv`` has every row."""
 
 
+def _write_csv_from_parts(path: Path, parts: Path) -> None:
+    """``assignments.csv`` from a streamed run's Parquet parts, one part in memory at a time."""
+    import pyarrow.parquet as pq
+
+    from pipeline.files import atomic_write
+
+    def write(handle: Any) -> None:
+        for number, part in enumerate(sorted(parts.glob("part-*.parquet"))):
+            frame = pq.read_table(part).to_pandas()
+            handle.write(to_csv_bytes(frame, bom=number == 0, header=number == 0))
+
+    try:
+        atomic_write(path, write)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write {path} ({exc.strerror or exc}). Check the folder's permissions and free disk space.",
+            code="output",
+            detail=repr(exc),
+        ) from exc
+    logger.info("wrote %s from %s", path, parts)
+
+
 def write_report(
     result: RunResult, out_dir: Path, *, xlsx_max_rows: int | None = XLSX_MAX_ROWS
 ) -> list[Path]:
@@ -746,6 +768,15 @@ def write_report(
             )
             continue
         path = out_dir / name
+        if name == "assignments.csv" and result.row_parts is not None:  # a streamed run: from its parts
+            _write_csv_from_parts(path, Path(result.row_parts))
+            written.append(path)
+            continue
+        if name == "report.xlsx" and result.row_parts is not None:
+            logger.warning(
+                "report.xlsx skipped: a streamed run's rows are in assignments.csv and assignments/"
+            )
+            continue
         data = producers[name]()
         try:
             atomic_write_bytes(path, data)

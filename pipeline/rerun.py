@@ -84,6 +84,21 @@ def describe_lineage(manifest: dict[str, Any]) -> str:
     return f"Re-run of {info.get('run_id')} ({what or 'same settings'})."
 
 
+def _refuse_streamed(folder: Path) -> None:
+    """A streamed Ray run saved only its fitted sample: re-running it would drop the other rows."""
+    try:
+        manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    streamed = (manifest.get("engine_details") or {}).get("streamed") if isinstance(manifest, dict) else None
+    if streamed:
+        raise ConfigError(
+            f"{folder} is a streamed Ray run: it saved only its {streamed.get('fit_rows', 0):,} fitted "
+            f"texts, not its {streamed.get('rows', 0):,} rows. Run its input files again instead.",
+            code="rerun_streamed",
+        )
+
+
 def saved_input(run_dir: Path | str) -> LoadedTable:
     """The input table of a saved run, as its loader returned it.
 
@@ -96,6 +111,7 @@ def saved_input(run_dir: Path | str) -> LoadedTable:
     from pipeline.store import read_load_report
 
     folder = Path(run_dir)
+    _refuse_streamed(folder)
     if not is_run_folder(folder):
         missing = [name for name in _NEEDED if not (folder / name).is_file()]
         raise ConfigError(

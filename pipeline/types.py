@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -319,6 +320,9 @@ class RunResult:
     """Sentiment per unique text (``None``: turned off, or a run saved before sentiment existed)."""
     near_duplicates: NearDuplicates | None = None
     """Groups of unique texts that say the same thing (:mod:`pipeline.near_duplicates`)."""
+    row_parts: Path | None = None
+    """Streamed Ray runs (:mod:`pipeline.engines.ray_stream`): the folder of Parquet parts that hold
+    every row's assignment. The per-row fields then hold the fitted sample; counts are the input's."""
 
     def row_labels(self) -> np.ndarray:
         """Topic id per row: the unique text's topic, ``-1`` outlier, ``-2`` excluded."""

@@ -19,7 +19,10 @@ def write_parts(
 
     Returns:
         ``[folder/assignments]`` when parts were written, else ``[]`` (fewer than ``min_rows`` rows).
+        A streamed run (``result.row_parts``) always has them: its workers wrote them.
     """
+    if result.row_parts is not None:  # a streamed run: its workers wrote the parts already
+        return [_copy_parts(Path(result.row_parts), folder / PARTS_FOLDER)]
     if result.ledger.rows_read < min_rows:
         return []
     from pipeline.export import assignments_frame
@@ -31,3 +34,18 @@ def write_parts(
         part = frame.iloc[start : start + part_rows]
         part.to_parquet(out / f"part-{number:05d}.parquet", index=False)
     return [out]
+
+
+def _copy_parts(source: Path, out: Path) -> Path:
+    """Link (or, across file systems, copy) a streamed run's parts into ``out``."""
+    import os
+    import shutil
+
+    out.mkdir(parents=True, exist_ok=True)
+    for part in sorted(source.glob("part-*.parquet")):
+        target = out / part.name
+        try:
+            os.link(part, target)
+        except OSError:
+            shutil.copy2(part, target)
+    return out

@@ -79,6 +79,18 @@ def run(
     started = connect(config.ray_address)
     try:
         _, reason = resolve_engine("ray", ray_address=config.ray_address)
+        from pipeline.engines.ray_stream import run_streamed, wants_stream
+
+        if wants_stream(data, config):  # more rows than the driver should hold
+            assert isinstance(data, InputFiles)
+            return run_streamed(
+                data,
+                config=config,
+                progress=progress,
+                embedder=embedder,
+                load_embedder=load_embedder,
+                reason=f"{reason}; streamed (over {config.ray_stream_rows:,} rows: the driver keeps the fitted sample)",
+            )
         stages = RayStages(config=config, progress=progress or no_progress).stages(reason)
         return run_local(
             data,
