@@ -112,8 +112,10 @@ def test_options_that_need_every_row_fail_clearly(tmp_path: Path) -> None:
 
 def test_a_file_without_the_text_column_is_named(tmp_path: Path) -> None:
     planted_folder(tmp_path / "in", rows=400)
-    pd.DataFrame({"id": ["x1", "x2"], "comment": ["a b c", "d e f"]}).to_csv(tmp_path / "in" / "z.csv", index=False)
-    with pytest.raises(LoadError, match="'text' is not in z.csv"):
+    pd.DataFrame({"id": ["x1", "x2"], "comment": ["a b c", "d e f"]}).to_csv(
+        tmp_path / "in" / "z.csv", index=False
+    )
+    with pytest.raises(LoadError, match=r"'text' is not in z\.csv"):
         _run(input_files(tmp_path / "in"), engine="ray", ray_stream_rows=0)
 
 
@@ -122,8 +124,16 @@ def test_duplicates_come_from_the_hashes_with_the_earliest_row_first() -> None:
 
     texts = [["a", "b", "a"], ["c", "b", "a"]]  # two parts of one file, rows 0-2 and 3-5
     records = [
-        {"file": 0, "ok_rows": np.array([0, 1, 2], dtype=np.int64).tobytes(), "hashes": _hashes(texts[0]).tobytes()},
-        {"file": 0, "ok_rows": np.array([3, 4, 5], dtype=np.int64).tobytes(), "hashes": _hashes(texts[1]).tobytes()},
+        {
+            "file": 0,
+            "ok_rows": np.array([0, 1, 2], dtype=np.int64).tobytes(),
+            "hashes": _hashes(texts[0]).tobytes(),
+        },
+        {
+            "file": 0,
+            "ok_rows": np.array([3, 4, 5], dtype=np.int64).tobytes(),
+            "hashes": _hashes(texts[1]).tobytes(),
+        },
     ]
     rows, firsts, unique = _duplicates(records, {0: 0})
     assert rows.tolist() == [2, 4, 5] and firsts.tolist() == [0, 1, 0]
