@@ -104,7 +104,6 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     from pipeline.run import run
 
     folder = Path(args.folder)
-    planted = np.load(folder.parent / "planted.npy")  # beside the input folder, not in it
     words = json.loads((folder.parent / "words.json").read_text())
     embedder = PlantedEmbedder(words, args.topics, dim=args.dim)
     ray.init(
@@ -126,17 +125,6 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         result = run(input_files(folder), config=config, embedder=embedder)
         wall = time.perf_counter() - t0
-        if result.row_parts is None:
-            labels = result.row_labels()
-        else:  # a streamed run: every row's topic is in its parts, read one column at a time
-            import pyarrow.parquet as pq
-
-            labels = np.concatenate(
-                [
-                    pq.read_table(p, columns=["topic_id"]).column(0).fill_null(-2).to_numpy()
-                    for p in sorted(result.row_parts.glob("part-*.parquet"))
-                ]
-            )
         if not args.no_report:
             from pipeline.engines.parts import write_parts as write_assignment_parts
             from pipeline.report import write_report
@@ -146,14 +134,28 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                 write_report(result, Path(out), xlsx_max_rows=-1)
                 write_assignment_parts(result, Path(out))
             report_s = time.perf_counter() - t1
-        if result.row_parts is not None:
-            from pipeline.engines.ray_stream import release
+    # Outside the memory sampling: the planted topics and every row's label are the benchmark's, not the run's.
+    planted = np.load(folder.parent / "planted.npy")  # beside the input folder, not in it
+    if result.row_parts is None:
+        labels = result.row_labels()
+    else:  # a streamed run: every row's topic is in its parts, read one column at a time
+        import pyarrow.parquet as pq
 
-            release(result)
+        labels = np.concatenate(
+            [
+                pq.read_table(p, columns=["topic_id"]).column(0).fill_null(-2).to_numpy()
+                for p in sorted(result.row_parts.glob("part-*.parquet"))
+            ]
+        )
+        from pipeline.engines.ray_stream import release
+
+        release(result)
     ray.shutdown()
     timings = dict(result.manifest["timings_s"])
     if not args.no_report:
         timings["report"] = round(report_s, 3)
+    streamed = (result.manifest.get("engine_details") or {}).get("streamed") or {}
+    fit_rows = int(streamed.get("fit_rows") or args.rows)
     ok = labels >= -1
     by_kind: dict[str, float] = {}
     for name, peak in peaks.workers.values():
@@ -163,7 +165,11 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         "workers": workers,
         "wall_s": round(wall, 1),
         "timings_s": timings,
-        "rows_per_s_by_stage": {k: round(args.rows / v) for k, v in timings.items() if v > 0},
+        "rows_per_s_by_stage": {  # the sample_* stages of a streamed run see the fitted rows only
+            k: round((fit_rows if k.startswith("sample_") else args.rows) / v)
+            for k, v in timings.items()
+            if v > 0
+        },
         "peak_rss_gib_driver": round(peaks.driver, 2),
         "peak_rss_gib_per_worker": sorted((round(p, 2) for _, p in peaks.workers.values()), reverse=True),
         "peak_rss_gib_by_worker_kind": by_kind,
@@ -196,21 +202,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-json", help=argparse.SUPPRESS)
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
         Path(args.child_json).write_text(json.dumps(one_run(args, args.child)))
         return 0
-
     import numpy as np
+
+    if args.generate_only:  # in its own process, so the corpus's memory is gone before the runs
+        folder = Path(args.folder)
+        planted, words = write_parts(folder, args.rows, args.topics, args.seed, args.parts)
+        np.save(folder.parent / "planted.npy", planted)
+        (folder.parent / "words.json").write_text(json.dumps(words))
+        return 0
 
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="scale-ray-") as tmp:
         folder = Path(tmp) / "in"
         folder.mkdir()
         t0 = time.perf_counter()
-        planted, words = write_parts(folder, args.rows, args.topics, args.seed, args.parts)
-        np.save(folder.parent / "planted.npy", planted)
-        (folder.parent / "words.json").write_text(json.dumps(words))
+        generate = [
+            sys.executable, __file__, "--rows", str(args.rows), "--topics", str(args.topics), "--seed", str(args.seed),
+            "--parts", str(args.parts), "--folder", str(folder), "--generate-only",
+        ]  # fmt: skip
+        subprocess.run(generate, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
         size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
         log(
             f"wrote {args.rows:,} rows in {args.parts} Parquet parts ({size:.0f} MiB) in {time.perf_counter() - t0:.0f}s"

@@ -33,6 +33,7 @@ STAGE_LABELS = {
     "cluster": "Finding topics",
     "keywords": "Naming topics",
     "multi_topic": "Several topics per row",
+    "assign": "Assigning every row (Ray)",
     "report": "Writing report",
 }
 
@@ -686,7 +687,11 @@ def _similar(args: argparse.Namespace) -> int:
 
 def _run_stage_bar(stage: str) -> tuple[str, str, bool]:
     """``(label, unit, leave)`` of a run stage's progress bar."""
-    return STAGE_LABELS.get(stage, stage), "texts" if stage in ("embed", "multi_topic") else "steps", True
+    return (
+        STAGE_LABELS.get(stage, stage),
+        "texts" if stage in ("embed", "multi_topic", "assign") else "steps",
+        True,
+    )
 
 
 class _TqdmProgress:

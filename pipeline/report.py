@@ -575,6 +575,9 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
     drivers_fig, drivers = _drivers(result)
     outliers = next((t for t in result.topics if t.id == OUTLIER), None)
     language_counts = Counter(code for code in result.languages if code)
+    streamed = (manifest.get("engine_details") or {}).get("streamed") or {}
+    if streamed:  # the per-row fields hold the fitted sample; the manifest counts every row
+        language_counts = Counter({str(k): int(v) for k, v in (manifest.get("languages") or {}).items()})
     run_items = [(k, shorten(v, 300)) for k, v in _flatten("", manifest) if k not in {"input.columns"}]
     report = result.load_report
     coverage = manifest.get("language_coverage") or {}
@@ -582,6 +585,13 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "title": f"Topic report · {shorten(report.filename, 80)}",
         "filename": display_text(report.filename),
         "created": _created_at(manifest),
+        "streamed": (
+            f"Streamed on Ray: {int(streamed.get('rows', 0)):,} rows assigned to topics fitted on "
+            f"{int(streamed.get('fit_rows', 0)):,} sampled texts; the map, sentiment shares, ratings, trends "
+            "and examples come from that sample."
+            if streamed
+            else ""
+        ),
         "model": str(manifest.get("model") or result.embeddings.model),
         "model_reason": str(manifest.get("model_reason") or ""),
         "device": str(manifest.get("device") or result.embeddings.device),

@@ -707,7 +707,8 @@ class _AssignPart:
             self.embedder = create_embedder(payload["name"], device=payload["device"], **payload["options"])
         self.bank = ray.get(bank[0])
         self.columns = columns
-        self.search = placement_search(self.bank["vectors"], device="cpu")
+        on_gpu = str(getattr(self.embedder, "device", "")).startswith("cuda")
+        self.search = placement_search(self.bank["vectors"], device="cuda" if on_gpu else "cpu")
         labels = self.bank["labels"]
         self.vote = KNeighborsClassifier(n_neighbors=min(ASSIGN_NEIGHBOURS, len(labels)), weights="distance")
         self.vote.fit(self.bank["space"], labels)
