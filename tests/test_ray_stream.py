@@ -79,6 +79,12 @@ def test_streamed_run_assigns_every_row_once_with_the_collected_engines_topics(t
     assert sizes == frame["topic_id"].astype(int).value_counts().to_dict()
     assert sum(t.size for t in streamed.themes) == 3040  # type: ignore[attr-defined]
     assert frame["topic_name"].tolist() == [streamed.topic_names()[t] for t in labels]  # type: ignore[attr-defined]
+    from pipeline.export import to_csv_bytes
+    from pipeline.report import write_report
+
+    write_report(streamed, tmp_path / "out")  # type: ignore[arg-type]
+    joined = (tmp_path / "out" / "assignments.csv").read_bytes()  # the workers' CSV bodies, joined
+    assert joined == to_csv_bytes(frame)  # byte for byte the CSV of all parts at once
     work = streamed.row_parts.parent  # type: ignore[attr-defined]
     release(streamed)  # type: ignore[arg-type]
     assert not work.exists()
@@ -116,7 +122,10 @@ def test_a_file_without_the_text_column_is_named(tmp_path: Path) -> None:
         tmp_path / "in" / "z.csv", index=False
     )
     with pytest.raises(LoadError, match=r"'text' is not in z\.csv"):
-        _run(input_files(tmp_path / "in"), engine="ray", ray_stream_rows=0)
+        _run(
+            input_files(tmp_path / "in"), engine="ray", ray_stream_rows=0, ray_work_dir=str(tmp_path / "work")
+        )
+    assert list((tmp_path / "work").iterdir()) == []  # a failed run leaves no parts behind
 
 
 def test_duplicates_come_from_the_hashes_with_the_earliest_row_first() -> None:
@@ -162,6 +171,7 @@ def test_cli_streams_a_folder_into_csv_and_parts_and_refuses_to_rerun_it(tmp_pat
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["engine"] == "ray" and manifest["engine_details"]["streamed"]["fit_rows"] == 1000
     assert manifest["ledger"]["rows_read"] == 2400
+    assert manifest["config"]["ray_stream_rows"] == 0 and manifest["config"]["multi_topic"] == "auto"
     topics = pd.read_csv(out / "topics.csv", encoding="utf-8-sig")
     assert topics["size"].sum() == 2400
     assert list((tmp_path / "work").iterdir()) == []  # the workers' parts were released

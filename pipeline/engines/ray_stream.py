@@ -17,7 +17,8 @@ row number and a 64-bit hash, for exact duplicates):
    nearest sampled texts in the clustering space as its topic (as the collected Ray engine
    assigns) and the weighted mean sentiment score of its neighbours. Each part's rows go to
    ``assignments/part-NNNNN.parquet`` (the columns of ``assignments.csv``); the driver gets
-   per-topic counts by language.
+   per-topic counts by language. Each part is also written as a CSV body, which the driver joins
+   into ``assignments.csv`` without reading the rows.
 
 The result is the fitted sample's :class:`~pipeline.types.RunResult` with the whole input's counts
 (topic and theme sizes and shares, languages, ledger, per-file ledger, row issues) and
@@ -48,6 +49,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig
 from pipeline.embedders.base import Embedder
+from pipeline.engines.parts import CSV_PARTS_FOLDER
 from pipeline.errors import ConfigError
 from pipeline.load.stream import InputFiles
 from pipeline.progress import ProgressCallback, no_progress
@@ -127,6 +129,27 @@ def run_streamed(
     Raises:
         FeedbackTopicsError: As :func:`pipeline.run.run` (no rows, bad options...).
     """
+    sample_config = _check(config)
+    work = _work_dir(config)
+    try:
+        return _run(files, config=config, sample_config=sample_config, work=work, progress=progress,
+                    embedder=embedder, load_embedder=load_embedder, reason=reason)  # fmt: skip
+    except BaseException:  # a failed run leaves no parts behind
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _run(
+    files: InputFiles,
+    *,
+    config: RunConfig,
+    sample_config: RunConfig,
+    work: Path,
+    progress: ProgressCallback | None,
+    embedder: Embedder | None,
+    load_embedder: Any,
+    reason: str,
+) -> RunResult:
     import ray
 
     from pipeline.engines.local import run as run_local
@@ -134,10 +157,9 @@ def run_streamed(
     from pipeline.errors import LoadError
 
     report = progress or no_progress
-    sample_config = _check(config)
-    work = _work_dir(config)
     (work / PREPARED).mkdir(parents=True, exist_ok=True)
     (work / ASSIGNED).mkdir(parents=True, exist_ok=True)
+    (work / CSV_PARTS_FOLDER).mkdir(parents=True, exist_ok=True)
     helper = RayStages(config=config, progress=report)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -170,6 +192,8 @@ def run_streamed(
     t = time.perf_counter()
     layout = _layout(files, records, options=config.load)
     dup_rows, dup_first, unique_rows = _duplicates(records, layout["offsets"])
+    for record in records:  # the hashes are done with: 16 bytes a row less on the driver
+        record["ok_rows"] = record["hashes"] = b""
     n_unique = len(unique_rows)
     if n_unique == 0:
         from pipeline.errors import DataError
@@ -217,6 +241,7 @@ def run_streamed(
                 "dup_rows": dup_rows[low:high].tobytes(),
                 "dup_first": dup_first[low:high].tobytes(),
                 "out": str(work / ASSIGNED / f"part-{number:05d}.parquet"),
+                "csv": str(work / CSV_PARTS_FOLDER / f"part-{number:05d}.csv"),
             }
         )
     ref = ray.put(bank)
@@ -248,6 +273,7 @@ def run_streamed(
         dups_by_file=dups_by_file,
         fit_rows=fit_rows,
         text_column_reason=column_reason,
+        config=config,
         seconds=seconds,
         details=helper.details,
         parts=work / ASSIGNED,
@@ -474,6 +500,7 @@ def _assemble(
     dups_by_file: dict[int, int],
     fit_rows: int,
     text_column_reason: str,
+    config: RunConfig,
     seconds: dict[str, float],
     details: dict[str, Any],
     parts: Path,
@@ -566,8 +593,11 @@ def _assemble(
         ),
         "not_computed": ["near-duplicate groups", "other-topic mentions"],
     }
+    from pipeline.engines.local import _jsonable_config
+
     manifest.update(
         {
+            "config": _jsonable_config(config),  # what the user asked for, not the sample run's settings
             "input_filename": load_report.filename,
             "input_sha256": load_report.sha256,
             "input": load_report.to_dict(),
@@ -757,6 +787,9 @@ class _AssignPart:
                 scores[mine] = self.bank["sentiment"][at]
         out = self._frame(frame, rows, status, labels, coords, scores, languages, source=str(task["source"]))
         out.to_parquet(task["out"], index=False)
+        from pipeline.export import to_csv_bytes
+
+        Path(task["csv"]).write_bytes(to_csv_bytes(out, bom=False, header=False))  # joined by the driver
         topics: dict[str, Counter[str]] = {}
         has = labels != -2
         for label, language in zip(labels[has].tolist(), languages[has].tolist(), strict=True):
