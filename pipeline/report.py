@@ -587,8 +587,8 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "created": _created_at(manifest),
         "streamed": (
             f"Streamed on Ray: {int(streamed.get('rows', 0)):,} rows assigned to topics fitted on "
-            f"{int(streamed.get('fit_rows', 0)):,} sampled texts; the map, sentiment shares, ratings, trends "
-            "and examples come from that sample."
+            f"{int(streamed.get('fit_rows', 0)):,} sampled texts; names, keywords, the map, sentiment shares, "
+            "ratings, trends and examples come from that sample."
             if streamed
             else ""
         ),

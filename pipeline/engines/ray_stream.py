@@ -589,7 +589,8 @@ def _assemble(
             "space, its map position and sentiment score the weighted mean over its nearest fitted texts"
         ),
         "estimated_from_sample": (
-            f"sentiment shares, ratings, trends, examples and the map come from the {fit_rows:,} fitted texts"
+            f"topic names and keywords, sentiment shares, ratings, trends, examples and the map come from "
+            f"the {fit_rows:,} fitted texts"
         ),
         "not_computed": ["near-duplicate groups", "other-topic mentions"],
     }
