@@ -129,24 +129,15 @@ def test_a_file_without_the_text_column_is_named(tmp_path: Path) -> None:
 
 
 def test_duplicates_come_from_the_hashes_with_the_earliest_row_first() -> None:
-    from pipeline.engines.ray_stream import _duplicates, _hashes
+    from pipeline.engines.ray_stream import KEY_BITS, _duplicate_groups, _hashes, _rows_of
 
-    texts = [["a", "b", "a"], ["c", "b", "a"]]  # two parts of one file, rows 0-2 and 3-5
-    records = [
-        {
-            "file": 0,
-            "ok_rows": np.array([0, 1, 2], dtype=np.int64).tobytes(),
-            "hashes": _hashes(texts[0]).tobytes(),
-        },
-        {
-            "file": 0,
-            "ok_rows": np.array([3, 4, 5], dtype=np.int64).tobytes(),
-            "hashes": _hashes(texts[1]).tobytes(),
-        },
-    ]
-    rows, firsts, unique = _duplicates(records, {0: 0})
-    assert rows.tolist() == [2, 4, 5] and firsts.tolist() == [0, 1, 0]
-    assert unique.tolist() == [0, 1, 3]
+    texts = ["a", "b", "a", "c", "b", "a"]  # file 0 rows 0-2, file 1 rows 0-2 (rows 3-5 overall)
+    keys = np.array([0, 1, 2, 1 << KEY_BITS, (1 << KEY_BITS) | 1, (1 << KEY_BITS) | 2], dtype=np.int64)
+    order = np.array([5, 2, 0, 4, 1, 3])  # arrival order does not matter
+    dups, firsts, unique = _duplicate_groups(keys[order], _hashes([texts[i] for i in order]))
+    offsets = np.array([0, 3], dtype=np.int64)
+    assert _rows_of(dups, offsets).tolist() == [2, 4, 5] and _rows_of(firsts, offsets).tolist() == [0, 1, 0]
+    assert _rows_of(unique, offsets).tolist() == [0, 1, 3]
     assert _hashes(["é"]).tolist() == _hashes(["é"]).tolist()  # stable, unlike hash()
 
 
