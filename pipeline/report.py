@@ -587,8 +587,8 @@ def _context(result: RunResult, *, max_points: int) -> dict[str, Any]:
         "created": _created_at(manifest),
         "streamed": (
             f"Streamed on Ray: {int(streamed.get('rows', 0)):,} rows assigned to topics fitted on "
-            f"{int(streamed.get('fit_rows', 0)):,} sampled texts; the map, sentiment shares, ratings, trends "
-            "and examples come from that sample."
+            f"{int(streamed.get('fit_rows', 0)):,} sampled texts; names, keywords, the map, sentiment shares, "
+            "ratings, trends and examples come from that sample."
             if streamed
             else ""
         ),
@@ -706,18 +706,11 @@ and a sheet that size is barely usable in a spreadsheet; ``assignments.csv`` has
 
 
 def _write_csv_from_parts(path: Path, parts: Path) -> None:
-    """``assignments.csv`` from a streamed run's Parquet parts, one part in memory at a time."""
-    import pyarrow.parquet as pq
-
-    from pipeline.files import atomic_write
-
-    def write(handle: Any) -> None:
-        for number, part in enumerate(sorted(parts.glob("part-*.parquet"))):
-            frame = pq.read_table(part).to_pandas()
-            handle.write(to_csv_bytes(frame, bom=number == 0, header=number == 0))
+    """``assignments.csv`` from a streamed run's parts (:func:`pipeline.engines.parts.write_csv_from_parts`)."""
+    from pipeline.engines.parts import write_csv_from_parts
 
     try:
-        atomic_write(path, write)
+        write_csv_from_parts(path, parts)
     except OSError as exc:
         raise ConfigError(
             f"Cannot write {path} ({exc.strerror or exc}). Check the folder's permissions and free disk space.",

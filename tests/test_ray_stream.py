@@ -79,6 +79,12 @@ def test_streamed_run_assigns_every_row_once_with_the_collected_engines_topics(t
     assert sizes == frame["topic_id"].astype(int).value_counts().to_dict()
     assert sum(t.size for t in streamed.themes) == 3040  # type: ignore[attr-defined]
     assert frame["topic_name"].tolist() == [streamed.topic_names()[t] for t in labels]  # type: ignore[attr-defined]
+    from pipeline.export import to_csv_bytes
+    from pipeline.report import write_report
+
+    write_report(streamed, tmp_path / "out")  # type: ignore[arg-type]
+    joined = (tmp_path / "out" / "assignments.csv").read_bytes()  # the workers' CSV bodies, joined
+    assert joined == to_csv_bytes(frame)  # byte for byte the CSV of all parts at once
     work = streamed.row_parts.parent  # type: ignore[attr-defined]
     release(streamed)  # type: ignore[arg-type]
     assert not work.exists()
@@ -116,28 +122,22 @@ def test_a_file_without_the_text_column_is_named(tmp_path: Path) -> None:
         tmp_path / "in" / "z.csv", index=False
     )
     with pytest.raises(LoadError, match=r"'text' is not in z\.csv"):
-        _run(input_files(tmp_path / "in"), engine="ray", ray_stream_rows=0)
+        _run(
+            input_files(tmp_path / "in"), engine="ray", ray_stream_rows=0, ray_work_dir=str(tmp_path / "work")
+        )
+    assert list((tmp_path / "work").iterdir()) == []  # a failed run leaves no parts behind
 
 
 def test_duplicates_come_from_the_hashes_with_the_earliest_row_first() -> None:
-    from pipeline.engines.ray_stream import _duplicates, _hashes
+    from pipeline.engines.ray_stream import KEY_BITS, _duplicate_groups, _hashes, _rows_of
 
-    texts = [["a", "b", "a"], ["c", "b", "a"]]  # two parts of one file, rows 0-2 and 3-5
-    records = [
-        {
-            "file": 0,
-            "ok_rows": np.array([0, 1, 2], dtype=np.int64).tobytes(),
-            "hashes": _hashes(texts[0]).tobytes(),
-        },
-        {
-            "file": 0,
-            "ok_rows": np.array([3, 4, 5], dtype=np.int64).tobytes(),
-            "hashes": _hashes(texts[1]).tobytes(),
-        },
-    ]
-    rows, firsts, unique = _duplicates(records, {0: 0})
-    assert rows.tolist() == [2, 4, 5] and firsts.tolist() == [0, 1, 0]
-    assert unique.tolist() == [0, 1, 3]
+    texts = ["a", "b", "a", "c", "b", "a"]  # file 0 rows 0-2, file 1 rows 0-2 (rows 3-5 overall)
+    keys = np.array([0, 1, 2, 1 << KEY_BITS, (1 << KEY_BITS) | 1, (1 << KEY_BITS) | 2], dtype=np.int64)
+    order = np.array([5, 2, 0, 4, 1, 3])  # arrival order does not matter
+    dups, firsts, unique = _duplicate_groups(keys[order], _hashes([texts[i] for i in order]))
+    offsets = np.array([0, 3], dtype=np.int64)
+    assert _rows_of(dups, offsets).tolist() == [2, 4, 5] and _rows_of(firsts, offsets).tolist() == [0, 1, 0]
+    assert _rows_of(unique, offsets).tolist() == [0, 1, 3]
     assert _hashes(["é"]).tolist() == _hashes(["é"]).tolist()  # stable, unlike hash()
 
 
@@ -162,6 +162,7 @@ def test_cli_streams_a_folder_into_csv_and_parts_and_refuses_to_rerun_it(tmp_pat
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["engine"] == "ray" and manifest["engine_details"]["streamed"]["fit_rows"] == 1000
     assert manifest["ledger"]["rows_read"] == 2400
+    assert manifest["config"]["ray_stream_rows"] == 0 and manifest["config"]["multi_topic"] == "auto"
     topics = pd.read_csv(out / "topics.csv", encoding="utf-8-sig")
     assert topics["size"].sum() == 2400
     assert list((tmp_path / "work").iterdir()) == []  # the workers' parts were released

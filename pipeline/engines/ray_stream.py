@@ -1,13 +1,13 @@
 """Streamed Ray runs: inputs larger than the driver should hold (``--engine ray`` above ``--ray-stream-rows``).
 
-Three passes; the driver never holds a per-row column other than 16 bytes a distinct text (its
-row number and a 64-bit hash, for exact duplicates):
+Three passes; the driver holds no per-row column, only the fitted sample and per-part counts:
 
 1. **prepare** (Ray tasks, one per Parquet row-group range or other file): read, normalise and
-   hash every row. The prepared rows go to Parquet parts in the work folder; the driver gets
-   per-part counts, row issues and the hashes.
-2. **fit** (driver): exact duplicates from the hashes; the seeded sample of ``umap_fit_rows``
-   distinct texts is read back and runs the whole pipeline with the Ray engine's stages
+   hash every row. The prepared rows go to Parquet parts in the work folder; each text's 64-bit
+   hash goes to one of :data:`DEDUPE_ACTORS` duplicate finders (by hash), which find the exact
+   duplicates and their first rows; the driver gets per-part counts and row issues.
+2. **fit** (driver): the seeded sample of ``umap_fit_rows`` distinct texts (each finder draws its
+   share) is read back and runs the whole pipeline with the Ray engine's stages
    (languages, embedding on the actor pool, UMAP, clustering, names, themes, sentiment). Those
    are the run's topics.
 3. **assign** (Ray actors, one per CPU, or one per GPU for a model on CUDA): each prepared part
@@ -17,7 +17,8 @@ row number and a 64-bit hash, for exact duplicates):
    nearest sampled texts in the clustering space as its topic (as the collected Ray engine
    assigns) and the weighted mean sentiment score of its neighbours. Each part's rows go to
    ``assignments/part-NNNNN.parquet`` (the columns of ``assignments.csv``); the driver gets
-   per-topic counts by language.
+   per-topic counts by language. Each part is also written as a CSV body, which the driver joins
+   into ``assignments.csv`` without reading the rows.
 
 The result is the fitted sample's :class:`~pipeline.types.RunResult` with the whole input's counts
 (topic and theme sizes and shares, languages, ledger, per-file ledger, row issues) and
@@ -48,6 +49,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig
 from pipeline.embedders.base import Embedder
+from pipeline.engines.parts import CSV_PARTS_FOLDER
 from pipeline.errors import ConfigError
 from pipeline.load.stream import InputFiles
 from pipeline.progress import ProgressCallback, no_progress
@@ -58,6 +60,10 @@ logger = logging.getLogger(__name__)
 PREPARED = "prepared"
 ASSIGNED = "assignments"
 ASSIGN_NEIGHBOURS = 15
+DEDUPE_ACTORS = 4
+"""Duplicate finders: a fixed number, so that the fitted sample does not depend on the cluster's size."""
+KEY_BITS = 40
+"""A row's key is ``file << KEY_BITS | row in file``: in global row order before the files are counted."""
 _COUNT_BLOCK = 1 << 20
 
 
@@ -129,15 +135,43 @@ def run_streamed(
     """
     import ray
 
+    sample_config = _check(config)
+    work = _work_dir(config)
+    finder_class: Any = ray.remote(num_cpus=0)(_Dedupe).options(scheduling_strategy="SPREAD")
+    finders: list[Any] = [finder_class.remote() for _ in range(DEDUPE_ACTORS)]
+    try:
+        return _run(files, config=config, sample_config=sample_config, work=work, progress=progress,
+                    embedder=embedder, load_embedder=load_embedder, reason=reason, finders=finders)  # fmt: skip
+    except BaseException:  # a failed run leaves no parts behind
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        for finder in finders:
+            ray.kill(finder)
+
+
+def _run(
+    files: InputFiles,
+    *,
+    config: RunConfig,
+    sample_config: RunConfig,
+    work: Path,
+    progress: ProgressCallback | None,
+    embedder: Embedder | None,
+    load_embedder: Any,
+    reason: str,
+    finders: list[Any],
+) -> RunResult:
+    import ray
+
     from pipeline.engines.local import run as run_local
     from pipeline.engines.ray import RayStages, _shards
     from pipeline.errors import LoadError
 
     report = progress or no_progress
-    sample_config = _check(config)
-    work = _work_dir(config)
     (work / PREPARED).mkdir(parents=True, exist_ok=True)
     (work / ASSIGNED).mkdir(parents=True, exist_ok=True)
+    (work / CSV_PARTS_FOLDER).mkdir(parents=True, exist_ok=True)
     helper = RayStages(config=config, progress=report)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -150,7 +184,8 @@ def run_streamed(
         shard["prepared"] = str(work / PREPARED / f"shard-{number:05d}.parquet")
     rdata: Any = ray.data  # typed loosely: map_batches' stubs reject keyword-only UDFs
     ds = rdata.from_items(shards, override_num_blocks=len(shards)).map_batches(
-        _prepare, fn_kwargs={"options": config.load, "text_column": text_column, "max_chars": config.max_chars},
+        _prepare, fn_kwargs={"options": config.load, "text_column": text_column, "max_chars": config.max_chars,
+                             "finders": finders},
         batch_size=1, batch_format="pandas",
     )  # fmt: skip
     records: list[dict[str, Any]] = []
@@ -169,21 +204,30 @@ def run_streamed(
     # 2. fit: duplicates, the sample, the whole pipeline on it ---------------------------------
     t = time.perf_counter()
     layout = _layout(files, records, options=config.load)
-    dup_rows, dup_first, unique_rows = _duplicates(records, layout["offsets"])
-    n_unique = len(unique_rows)
+    found = ray.get([finder.finish.remote() for finder in finders])
+    n_unique = sum(int(f["unique"]) for f in found)
     if n_unique == 0:
         from pipeline.errors import DataError
 
         raise DataError(
             f"{files.label} has no texts to cluster (every row is empty or excluded).", code="no_texts"
         )
-    starts = np.asarray([layout["offsets"][i] for i in range(len(files.paths))], dtype=np.int64)
-    in_file = np.searchsorted(starts, dup_rows, side="right") - 1
-    dups_by_file = {int(i): int(n) for i, n in enumerate(np.bincount(in_file, minlength=len(starts))) if n}
+    dups_by_file: Counter[int] = Counter()
+    for f in found:
+        dups_by_file.update({int(k): int(v) for k, v in f["dups_by_file"].items()})
     fit_rows = min(config.umap_fit_rows, n_unique)
-    rng = np.random.default_rng(config.seed)
-    sample_rows = np.sort(rng.choice(unique_rows, size=fit_rows, replace=False))
-    del unique_rows
+    rng = np.random.default_rng(config.seed)  # how many each finder draws, then which (seeded per finder)
+    shares = rng.multivariate_hypergeometric([int(f["unique"]) for f in found], fit_rows)
+    keys = np.concatenate(
+        ray.get(
+            [
+                finder.sample.remote(int(n), config.seed, i)
+                for i, (finder, n) in enumerate(zip(finders, shares, strict=True))
+            ]
+        )
+    )
+    offsets = np.asarray([layout["offsets"][i] for i in range(len(files.paths))], dtype=np.int64)
+    sample_rows = np.sort(_rows_of(keys, offsets))
     table = _read_sample(records, sample_rows, layout)
     seconds["dedupe_and_sample"] = time.perf_counter() - t
     sample_config = replace(
@@ -207,21 +251,23 @@ def run_streamed(
     tasks = []
     for number, record in enumerate(records):
         offset = layout["offsets"][int(record["file"])]
-        first = offset + int(record["first"])
-        low, high = np.searchsorted(dup_rows, [first, first + int(record["rows"])])
+        low = (int(record["file"]) << KEY_BITS) | int(record["first"])
         tasks.append(
             {
                 "prepared": record["prepared"],
                 "offset": offset,
                 "source": layout["names"][int(record["file"])],
-                "dup_rows": dup_rows[low:high].tobytes(),
-                "dup_first": dup_first[low:high].tobytes(),
+                "keys": [low, low + int(record["rows"])],
                 "out": str(work / ASSIGNED / f"part-{number:05d}.parquet"),
+                "csv": str(work / CSV_PARTS_FOLDER / f"part-{number:05d}.csv"),
             }
         )
     ref = ray.put(bank)
     assigned = rdata.from_items(tasks, override_num_blocks=len(tasks)).map_batches(
-        _AssignPart, fn_constructor_kwargs={"payload": payload, "bank": [ref], "columns": layout["columns"]},
+        _AssignPart,
+        fn_constructor_kwargs={
+            "payload": payload, "bank": [ref], "columns": layout["columns"], "finders": finders, "offsets": offsets,
+        },
         batch_size=1, batch_format="pandas",
         compute=rdata.ActorPoolStrategy(min_size=1, max_size=size), **options,
     )  # fmt: skip
@@ -248,6 +294,7 @@ def run_streamed(
         dups_by_file=dups_by_file,
         fit_rows=fit_rows,
         text_column_reason=column_reason,
+        config=config,
         seconds=seconds,
         details=helper.details,
         parts=work / ASSIGNED,
@@ -340,22 +387,57 @@ def _layout(files: InputFiles, records: list[dict[str, Any]], *, options: Any) -
     }
 
 
-def _duplicates(records: list[dict[str, Any]], offsets: dict[int, int]) -> tuple[np.ndarray, ...]:
-    """``(duplicate rows, the first row of each, distinct rows)`` over all rows, from the hashes."""
-    rows = np.concatenate(
-        [np.frombuffer(r["ok_rows"], dtype=np.int64) + offsets[int(r["file"])] for r in records]
-    )
-    hashes = np.concatenate([np.frombuffer(r["hashes"], dtype=np.uint64) for r in records])
-    order = np.argsort(hashes, kind="stable")  # rows ascend, so a group's first is its earliest row
-    hashes, rows = hashes[order], rows[order]
+def _duplicate_groups(keys: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(duplicate keys, the first key of each, distinct keys)``, each sorted, from keys and text hashes."""
+    order = np.lexsort((keys, hashes))  # by hash, then key: a group's first is its earliest row
+    hashes, keys = hashes[order], keys[order]
     del order
     new = np.ones(len(hashes), dtype=bool)
     new[1:] = hashes[1:] != hashes[:-1]
     del hashes
-    firsts = rows[new][np.cumsum(new) - 1]
+    firsts = keys[new][np.cumsum(new) - 1]
     duplicate = ~new
-    by_row = np.argsort(rows[duplicate], kind="stable")
-    return rows[duplicate][by_row], firsts[duplicate][by_row], np.sort(rows[new])
+    by_key = np.argsort(keys[duplicate], kind="stable")
+    return keys[duplicate][by_key], firsts[duplicate][by_key], np.sort(keys[new])
+
+
+def _rows_of(keys: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Global row numbers of row keys (``file << KEY_BITS | row in file``)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    return offsets[keys >> KEY_BITS] + (keys & ((1 << KEY_BITS) - 1))
+
+
+class _Dedupe:
+    """One duplicate finder: the hashes of the texts whose hash falls to it, and the keys of their rows."""
+
+    def __init__(self) -> None:
+        self._keys: list[np.ndarray] = []
+        self._hashes: list[np.ndarray] = []
+        self.dup_keys = self.dup_first = self.unique = np.zeros(0, dtype=np.int64)
+
+    def add(self, keys: np.ndarray, hashes: np.ndarray) -> None:
+        self._keys.append(np.asarray(keys, dtype=np.int64))
+        self._hashes.append(np.asarray(hashes, dtype=np.uint64))
+
+    def finish(self) -> dict[str, Any]:
+        keys = np.concatenate(self._keys) if self._keys else np.zeros(0, dtype=np.int64)
+        hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, dtype=np.uint64)
+        self._keys, self._hashes = [], []
+        self.dup_keys, self.dup_first, self.unique = _duplicate_groups(keys, hashes)
+        files, counts = np.unique(self.dup_keys >> KEY_BITS, return_counts=True)
+        return {
+            "unique": len(self.unique),
+            "dups_by_file": {int(f): int(n) for f, n in zip(files.tolist(), counts.tolist(), strict=True)},
+        }
+
+    def sample(self, n: int, seed: int, index: int) -> np.ndarray:
+        rng = np.random.default_rng([seed, index])
+        return np.sort(rng.choice(self.unique, size=n, replace=False)) if n else np.zeros(0, dtype=np.int64)
+
+    def duplicates_in(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, first keys)`` of the duplicate rows with ``low <= key < high``."""
+        a, b = np.searchsorted(self.dup_keys, [low, high])
+        return self.dup_keys[a:b], self.dup_first[a:b]
 
 
 def _read_sample(
@@ -474,6 +556,7 @@ def _assemble(
     dups_by_file: dict[int, int],
     fit_rows: int,
     text_column_reason: str,
+    config: RunConfig,
     seconds: dict[str, float],
     details: dict[str, Any],
     parts: Path,
@@ -562,12 +645,16 @@ def _assemble(
             "space, its map position and sentiment score the weighted mean over its nearest fitted texts"
         ),
         "estimated_from_sample": (
-            f"sentiment shares, ratings, trends, examples and the map come from the {fit_rows:,} fitted texts"
+            f"topic names and keywords, sentiment shares, ratings, trends, examples and the map come from "
+            f"the {fit_rows:,} fitted texts"
         ),
         "not_computed": ["near-duplicate groups", "other-topic mentions"],
     }
+    from pipeline.engines.local import _jsonable_config
+
     manifest.update(
         {
+            "config": _jsonable_config(config),  # what the user asked for, not the sample run's settings
             "input_filename": load_report.filename,
             "input_sha256": load_report.sha256,
             "input": load_report.to_dict(),
@@ -601,8 +688,11 @@ def _assemble(
 
 
 # ------------------------------------------------------------------------- what the workers run
-def _prepare(batch: pd.DataFrame, *, options: Any, text_column: str, max_chars: int) -> pd.DataFrame:
-    """Read one shard, normalise its texts, hash them; write the prepared rows, return the counts."""
+def _prepare(
+    batch: pd.DataFrame, *, options: Any, text_column: str, max_chars: int, finders: list[Any]
+) -> pd.DataFrame:
+    """Read one shard, normalise its texts, hash them to the duplicate finders; write the prepared
+    rows, return the counts."""
     from pipeline.documents import prepare_documents
     from pipeline.load.stream import iter_batches
 
@@ -653,6 +743,14 @@ def _prepare(batch: pd.DataFrame, *, options: Any, text_column: str, max_chars: 
         rows += n
     prepared = pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
     prepared.to_parquet(shard["prepared"], index=False)
+    import ray
+
+    keys = (int(shard["file"]) << KEY_BITS) | (
+        np.concatenate(ok_rows) if ok_rows else np.zeros(0, dtype=np.int64)
+    )
+    all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    owner = (all_hashes % np.uint64(len(finders))).astype(np.int64)
+    ray.get([f.add.remote(keys[owner == i], all_hashes[owner == i]) for i, f in enumerate(finders)])
     return pd.DataFrame(
         {
             "shard": [int(shard["shard"])],
@@ -664,8 +762,6 @@ def _prepare(batch: pd.DataFrame, *, options: Any, text_column: str, max_chars: 
             "statuses": [json.dumps(statuses)],
             "load_issues": [json.dumps(load_issues, ensure_ascii=False)],
             "text_issues": [json.dumps(text_issues, ensure_ascii=False)],
-            "ok_rows": [np.concatenate(ok_rows).tobytes() if ok_rows else b""],
-            "hashes": [np.concatenate(hashes).tobytes() if hashes else b""],
             "error": [error],
         }
     )
@@ -693,7 +789,14 @@ def _pick_rows(batch: pd.DataFrame) -> pd.DataFrame:
 class _AssignPart:
     """One actor: the embedder, the fitted sample's neighbour search and vote; one prepared part per call."""
 
-    def __init__(self, payload: dict[str, Any], bank: list[Any], columns: list[str]) -> None:
+    def __init__(
+        self,
+        payload: dict[str, Any],
+        bank: list[Any],
+        columns: list[str],
+        finders: list[Any],
+        offsets: np.ndarray,
+    ) -> None:
         import ray
         from sklearn.neighbors import KNeighborsClassifier
 
@@ -707,6 +810,8 @@ class _AssignPart:
             self.embedder = create_embedder(payload["name"], device=payload["device"], **payload["options"])
         self.bank = ray.get(bank[0])
         self.columns = columns
+        self.finders = finders
+        self.offsets = np.asarray(offsets, dtype=np.int64)
         on_gpu = str(getattr(self.embedder, "device", "")).startswith("cuda")
         self.search = placement_search(self.bank["vectors"], device="cuda" if on_gpu else "cpu")
         labels = self.bank["labels"]
@@ -725,11 +830,15 @@ class _AssignPart:
         n = len(frame)
         rows = frame["__row"].to_numpy(dtype=np.int64) + int(task["offset"])
         status = frame["__status"].astype(str).to_numpy(dtype=object)
-        dup_rows = np.frombuffer(task["dup_rows"], dtype=np.int64)
-        if len(dup_rows):
-            dup_first = np.frombuffer(task["dup_first"], dtype=np.int64)
-            where = np.searchsorted(rows, dup_rows)
-            status[where] = [f"duplicate_of:{first}" for first in dup_first]
+        import ray
+
+        low, high = task["keys"]
+        found = ray.get([finder.duplicates_in.remote(int(low), int(high)) for finder in self.finders])
+        dup_keys = np.concatenate([keys for keys, _ in found])
+        if len(dup_keys):
+            firsts = _rows_of(np.concatenate([first for _, first in found]), self.offsets)
+            where = np.searchsorted(rows, _rows_of(dup_keys, self.offsets))
+            status[where] = [f"duplicate_of:{first}" for first in firsts.tolist()]
         ok = np.asarray([s == STATUS_OK or s.startswith("duplicate_of:") for s in status], dtype=bool)
         index = np.flatnonzero(ok)
         texts = frame["__text"].astype(str).to_numpy(dtype=object)[index].tolist()
@@ -757,6 +866,9 @@ class _AssignPart:
                 scores[mine] = self.bank["sentiment"][at]
         out = self._frame(frame, rows, status, labels, coords, scores, languages, source=str(task["source"]))
         out.to_parquet(task["out"], index=False)
+        from pipeline.export import to_csv_bytes
+
+        Path(task["csv"]).write_bytes(to_csv_bytes(out, bom=False, header=False))  # joined by the driver
         topics: dict[str, Counter[str]] = {}
         has = labels != -2
         for label, language in zip(labels[has].tolist(), languages[has].tolist(), strict=True):
