@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", type=int, default=6)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--n-topics", type=int, help="a fixed topic count for both runs (default: automatic)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
 
@@ -58,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir()
         for i, chunk in enumerate(np.array_split(np.arange(len(frame)), args.parts)):
             frame.iloc[chunk][["text"]].to_parquet(folder / f"part-{i:03d}.parquet", index=False)
-        base = RunConfig(model=args.model, seed=args.seed, umap_fit_rows=args.fit_rows, use_cache=False)
+        base = RunConfig(
+            model=args.model,
+            seed=args.seed,
+            umap_fit_rows=args.fit_rows,
+            use_cache=False,
+            n_topics=args.n_topics,
+        )
 
         t0 = time.perf_counter()
         local = run(input_files(folder), config=base)
@@ -111,11 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         "rows": len(frame),
         "n_labels": int(pd.Series(labels).nunique()),
         "fit_rows": args.fit_rows,
+        "n_topics_asked": args.n_topics,
         "machine": f"{platform.node()} {os.cpu_count()} cores",
         **results,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"ray_stream_real_{args.set}.json"
+    suffix = f"_k{args.n_topics}" if args.n_topics else ""
+    path = args.out / f"ray_stream_real_{args.set}{suffix}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {path}")
     return 0
