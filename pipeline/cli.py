@@ -448,6 +448,16 @@ def _config(args: argparse.Namespace) -> RunConfig:
     )
 
 
+def _refuse_edits_on_streamed(config: RunConfig) -> None:
+    from pipeline.errors import ConfigError
+
+    raise ConfigError(
+        "--edits replays on runs the driver holds; this Ray run streams (more than "
+        f"--ray-stream-rows {config.ray_stream_rows:,} rows). Raise --ray-stream-rows, or leave --edits out.",
+        code="ray_stream",
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     from pipeline.errors import LoadError
 
@@ -478,6 +488,11 @@ def _run(args: argparse.Namespace) -> int:
     from pipeline.outdir import check_out, staged_output
 
     check_out(args.out)  # before the run: a bad --out fails in a second, not after the model ran
+    if args.edits and config.engine == "ray" and inputs is not None:
+        from pipeline.engines.ray_stream import wants_stream
+
+        if wants_stream(inputs, config):  # refused now, not after the run
+            _refuse_edits_on_streamed(config)
     progress = _TqdmProgress(enabled=not args.quiet)
     try:
         from pipeline.report import XLSX_MAX_ROWS, write_report
@@ -495,14 +510,7 @@ def _run(args: argparse.Namespace) -> int:
         xlsx_limit = {"auto": XLSX_MAX_ROWS, "always": None, "never": -1}[args.xlsx]
         edited, log = result, list[dict[str, Any]]()
         if args.edits and result.row_parts is not None:
-            from pipeline.errors import ConfigError
-
-            raise ConfigError(
-                "--edits replays on runs the driver holds; this Ray run streamed (more than "
-                f"--ray-stream-rows {config.ray_stream_rows:,} rows). Raise --ray-stream-rows, or apply the "
-                "edits in the dashboard.",
-                code="ray_stream",
-            )
+            _refuse_edits_on_streamed(config)
         if args.edits:
             from pipeline.edit_cli import replay_file
 

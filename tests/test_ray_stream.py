@@ -172,3 +172,16 @@ def test_cli_streams_a_folder_into_csv_and_parts_and_refuses_to_rerun_it(tmp_pat
     )  # fmt: skip
     assert again.returncode == 2
     assert "streamed Ray run" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_cli_refuses_edits_on_a_streamed_run_before_running(tmp_path: Path) -> None:
+    planted_folder(tmp_path / "in", rows=400)
+    (tmp_path / "edits.json").write_text("[]")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+         "--model", "fake", "--engine", "ray", "--ray-stream-rows", "0", "--edits", str(tmp_path / "edits.json")],
+        cwd=ROOT, env={**os.environ}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--edits replays on runs the driver holds" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
