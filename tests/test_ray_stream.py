@@ -185,3 +185,28 @@ def test_cli_refuses_edits_on_a_streamed_run_before_running(tmp_path: Path) -> N
     assert done.returncode == 2
     assert "--edits replays on runs the driver holds" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_streamed_run_assigns_to_a_living_taxonomy(tmp_path: Path) -> None:
+    """``--taxonomy`` on a streamed run: the sample is assigned to the saved topics, every row votes."""
+    from pipeline.run import run
+    from pipeline.store import save_run
+
+    planted = planted_folder(tmp_path / "in", rows=3000)
+    first = run(
+        input_files(tmp_path / "in"),
+        config=RunConfig(model="fake", use_cache=False, n_topics=6, multi_topic="off"),
+        embedder=FakeEmbedder(),  # type: ignore[arg-type]
+    )
+    save_run(first, tmp_path / "taxonomy")
+    config = RunConfig(model="fake", use_cache=False, engine="ray", ray_stream_rows=0, umap_fit_rows=1000,
+                       taxonomy=str(tmp_path / "taxonomy"))  # fmt: skip
+    streamed = run(input_files(tmp_path / "in"), config=config, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    assert "taxonomy" in streamed.manifest and streamed.row_parts is not None
+    labels = _parts(streamed)["topic_id"].astype(int).to_numpy()
+    assert adjusted_rand_score(first.row_labels(), labels) >= 0.90  # the saved topics, kept
+    assert adjusted_rand_score(planted, labels) >= 0.90
+    assert {t.id for t in streamed.topics if t.id >= 0} <= {t.id for t in first.topics} | set(labels.tolist())
+    names = {t.id: t.name for t in first.topics}
+    kept = [t for t in streamed.topics if t.id in names and t.id >= 0]
+    assert kept and all(t.name == names[t.id] for t in kept)
