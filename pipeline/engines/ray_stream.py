@@ -1,6 +1,7 @@
 """Streamed Ray runs: inputs larger than the driver should hold (``--engine ray`` above ``--ray-stream-rows``).
 
-Three passes; the driver holds no per-row column, only the fitted sample and per-part counts:
+Three passes; the driver holds no per-row column, only the fitted sample, per-part counts and the
+row issues (the rows whose text was changed or that were left out, each listed for the analyst):
 
 1. **prepare** (Ray tasks, one per Parquet row-group range or other file): read, normalise and
    hash every row. The prepared rows go to Parquet parts in the work folder; each text's 64-bit
