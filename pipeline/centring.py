@@ -37,23 +37,46 @@ def centre_languages(
         ``(vectors, params)``: new unit vectors (the input is not changed; it is returned as is when
         fewer than two languages are large enough), and what was done for ``run.json``.
     """
+    shifts = language_shifts(vectors, languages, min_rows=min_rows)
+    params: dict[str, Any] = {"method": "per-language mean shift", "min_rows": min_rows, "languages": []}
+    if not shifts:
+        params["method"] = "none (fewer than two languages with enough texts)"
+        return vectors, params
+    params["languages"] = list(shifts)
+    logger.info("centred %d languages before reducing", len(shifts))
+    return shift_languages(vectors, languages, shifts), params
+
+
+def language_shifts(
+    vectors: np.ndarray, languages: Sequence[str] | np.ndarray, *, min_rows: int = MIN_ROWS
+) -> dict[str, np.ndarray]:
+    """Each language with at least ``min_rows`` vectors: its mean minus the overall mean; ``{}`` when
+    fewer than two languages are that large. A streamed Ray run applies its fitted sample's shifts to
+    every other row (:func:`shift_languages`)."""
     codes = np.asarray(languages, dtype=object)
     if len(codes) != len(vectors):
         raise ValueError(f"languages ({len(codes)}) and vectors ({len(vectors)}) differ in length")
     known = codes[(codes != "") & (codes != "und")]
     values, counts = np.unique(known.astype(str), return_counts=True)
     shifted = [str(v) for v, c in zip(values.tolist(), counts.tolist(), strict=True) if c >= min_rows]
-    params: dict[str, Any] = {"method": "per-language mean shift", "min_rows": min_rows, "languages": []}
     if len(shifted) < 2:
-        params["method"] = "none (fewer than two languages with enough texts)"
-        return vectors, params
+        return {}
+    vectors = np.asarray(vectors, dtype=np.float32)
+    overall = vectors.mean(axis=0)
+    return {code: vectors[codes == code].mean(axis=0) - overall for code in shifted}
+
+
+def shift_languages(
+    vectors: np.ndarray, languages: Sequence[str] | np.ndarray, shifts: dict[str, np.ndarray]
+) -> np.ndarray:
+    """``vectors`` with each language's shift taken off, re-normalised (the input is not changed;
+    it is returned as is when ``shifts`` is empty)."""
+    if not shifts:
+        return vectors
+    codes = np.asarray(languages, dtype=object)
     out = np.array(vectors, dtype=np.float32, copy=True)
-    overall = out.mean(axis=0)
-    for code in shifted:
-        mask = codes == code
-        out[mask] -= out[mask].mean(axis=0) - overall
+    for code, shift in shifts.items():
+        out[codes == code] -= shift
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     out /= np.where(norms > 0, norms, 1.0)
-    params["languages"] = shifted
-    logger.info("centred %d languages before reducing", len(shifted))
-    return out, params
+    return out

@@ -481,21 +481,14 @@ def _read_sample(
 
 def _bank(sample: RunResult, sample_rows: np.ndarray, *, config: RunConfig) -> dict[str, Any]:
     """What every assign actor needs from the fitted sample (shipped once through the object store)."""
-    from pipeline.centring import MIN_ROWS
+    from pipeline.centring import language_shifts, shift_languages
 
     vectors = np.ascontiguousarray(sample.embeddings.vectors, dtype=np.float32)
     unique = sample.documents.unique_rows
     languages = np.asarray([sample.languages[i] for i in unique], dtype=object)
-    shifts: dict[str, np.ndarray] = {}
-    if config.centre_languages:  # the per-language shifts pipeline.centring applied to the sample
-        codes, counts = np.unique(
-            languages[(languages != "") & (languages != "und")].astype(str), return_counts=True
-        )
-        shifted = [str(c) for c, n in zip(codes.tolist(), counts.tolist(), strict=True) if n >= MIN_ROWS]
-        if len(shifted) >= 2:
-            overall = vectors.mean(axis=0)
-            shifts = {code: vectors[languages == code].mean(axis=0) - overall for code in shifted}
-    structure = _centre(vectors, languages, shifts)
+    # The per-language shifts pipeline.centring applied to the sample, for every other row too.
+    shifts = language_shifts(vectors, languages) if config.centre_languages else {}
+    structure = shift_languages(vectors, languages, shifts)
 
     return {
         "vectors": structure,
@@ -512,17 +505,6 @@ def _bank(sample: RunResult, sample_rows: np.ndarray, *, config: RunConfig) -> d
         "theme_of": sample.topic_themes(),
         "theme_names": sample.theme_names(),
     }
-
-
-def _centre(vectors: np.ndarray, languages: np.ndarray, shifts: dict[str, np.ndarray]) -> np.ndarray:
-    if not shifts:
-        return vectors
-    out = np.array(vectors, dtype=np.float32, copy=True)
-    for code, shift in shifts.items():
-        out[languages == code] -= shift
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    out /= np.where(norms > 0, norms, 1.0)
-    return out
 
 
 def _embedder_payload(
@@ -888,7 +870,9 @@ class _AssignPart:
         vectors = embed_texts(texts, embedder=self.embedder, cache=None).vectors
         limit = self.embedder.max_chars_hint
         truncated = sum(1 for t in texts if limit and len(t) > limit)
-        structure = _centre(vectors, languages, self.bank["shifts"])
+        from pipeline.centring import shift_languages
+
+        structure = shift_languages(vectors, languages, self.bank["shifts"])
         placed = place(structure, self.layouts, self.search, n_neighbors=self.bank["k"])
         return {
             "labels": self.vote.predict(placed[0]).astype(np.int64),
