@@ -38,7 +38,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
@@ -149,31 +149,75 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
     if len(result.table) != n_rows:
         raise ValueError(f"table has {len(result.table)} rows but documents have {n_rows}")
     labels = result.row_labels()
-    coords = np.round(result.row_coords().astype(np.float64), COORD_DECIMALS)
-    names = _topic_names(result)
-    excluded = labels == EXCLUDED
+    from pipeline.load.stream import source_files
+    from pipeline.multitopic import other_topic_ids
+    from pipeline.near_duplicates import row_groups
 
+    sources = source_files(result.load_report)
+    return assignment_rows(
+        rows=np.arange(n_rows, dtype=np.int64),
+        labels=labels,
+        coords=result.row_coords(),
+        languages=list(result.languages) if len(result.languages) == n_rows else [""] * n_rows,
+        status=list(documents.status),
+        names=_topic_names(result),
+        theme_of=result.topic_themes(),
+        theme_names=result.theme_names(),
+        other_topics=other_topic_ids(result),
+        sentiment=row_columns(result),  # None when the run has no sentiment
+        near_duplicates=row_groups(result),
+        sources=sources if sources is not None and len(sources) == n_rows else None,
+        inputs=result.table,
+    )
+
+
+def assignment_rows(
+    *,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    coords: np.ndarray,
+    languages: Sequence[str],
+    status: Sequence[str],
+    names: Mapping[int, str],
+    theme_of: Mapping[int, int],
+    theme_names: Mapping[int, str],
+    other_topics: Sequence[str],
+    sentiment: Mapping[str, Any] | None,
+    near_duplicates: tuple[np.ndarray, np.ndarray] | None,
+    sources: Sequence[str] | None,
+    inputs: pd.DataFrame,
+) -> pd.DataFrame:
+    """The rows of ``assignments`` from per-row values (:func:`assignments_frame` for a whole run;
+    a streamed Ray run's workers, :mod:`pipeline.engines.ray_stream`, for one part at a time).
+
+    Args:
+        rows: Row numbers. labels: Topic per row (``-2`` excluded). coords: ``(n, 2)`` map positions.
+        sentiment: ``{"sentiment": labels, "sentiment_score": scores}``, or ``None`` (empty columns).
+        near_duplicates: ``(group row, group size)`` per row, or ``None`` (not computed: ``<NA>``).
+        sources: The file of each row (folder and glob inputs), or ``None`` (no ``source_file``).
+        inputs: The input columns, in row order (clashing names get :data:`INPUT_SUFFIX`).
+    """
+    from pipeline.load.stream import SOURCE_COLUMN
+    from pipeline.themes import theme_labels
+
+    n_rows = len(rows)
+    coords = np.round(np.asarray(coords, dtype=np.float64), COORD_DECIMALS)
+    excluded = labels == EXCLUDED
     topic_id = pd.array(labels, dtype="Int64")
     topic_id[excluded] = pd.NA
     topic_name = [
         ("" if bad else names.get(int(label), "")) for label, bad in zip(labels, excluded, strict=True)
     ]
-    languages = list(result.languages) if len(result.languages) == n_rows else [""] * n_rows
-
     columns: dict[str, Any] = {
-        "row": np.arange(n_rows, dtype=np.int64),
+        "row": rows,
         "topic_id": topic_id,
         "topic_name": pd.Series(topic_name, dtype=object),
-        "language": pd.Series(languages, dtype=object),
-        "status": pd.Series(list(documents.status), dtype=object),
+        "language": pd.Series(list(languages), dtype=object),
+        "status": pd.Series(list(status), dtype=object),
         "x": coords[:, 0] if n_rows else np.zeros(0),
         "y": coords[:, 1] if n_rows else np.zeros(0),
     }
-    theme_of = result.topic_themes()
-    theme_names = result.theme_names()
-    from pipeline.themes import theme_labels
-
-    themes = theme_labels(labels, theme_of)
+    themes = theme_labels(labels, dict(theme_of))
     theme_id = pd.array(themes, dtype="Int64")
     theme_id[excluded] = pd.NA
     if not theme_of:
@@ -186,28 +230,24 @@ def assignments_frame(result: RunResult) -> pd.DataFrame:
         ],
         dtype=object,
     )
-    from pipeline.multitopic import other_topic_ids
-
-    columns["other_topic_ids"] = pd.Series(other_topic_ids(result), dtype=object)
-    sentiment = row_columns(result)  # empty columns when the run has no sentiment
+    columns["other_topic_ids"] = pd.Series(list(other_topics), dtype=object)
     columns["sentiment"] = sentiment["sentiment"] if sentiment else pd.Series([""] * n_rows, dtype=object)
     columns["sentiment_score"] = sentiment["sentiment_score"] if sentiment else np.full(n_rows, np.nan)
-    from pipeline.near_duplicates import row_groups
-
-    group_row, group_count = row_groups(result)
-    columns["near_duplicate_group"] = pd.array(np.where(excluded, 0, group_row), dtype="Int64")
-    columns["near_duplicate_group"][excluded] = pd.NA
-    columns["near_duplicate_count"] = pd.array(group_count, dtype="Int64")
-    columns["near_duplicate_count"][excluded] = pd.NA
-    from pipeline.load.stream import SOURCE_COLUMN, source_files
-
-    sources = source_files(result.load_report)
-    if sources is not None and len(sources) == n_rows:  # folder or glob input: the file of each row
-        columns[SOURCE_COLUMN] = pd.Series(sources, dtype=object)
+    if near_duplicates is None:
+        columns["near_duplicate_group"] = pd.array([pd.NA] * n_rows, dtype="Int64")
+        columns["near_duplicate_count"] = pd.array([pd.NA] * n_rows, dtype="Int64")
+    else:
+        group_row, group_count = near_duplicates
+        columns["near_duplicate_group"] = pd.array(np.where(excluded, 0, group_row), dtype="Int64")
+        columns["near_duplicate_group"][excluded] = pd.NA
+        columns["near_duplicate_count"] = pd.array(group_count, dtype="Int64")
+        columns["near_duplicate_count"][excluded] = pd.NA
+    if sources is not None:  # folder or glob input: the file of each row
+        columns[SOURCE_COLUMN] = pd.Series(list(sources), dtype=object)
     frame = pd.DataFrame(columns)
     taken = {*ASSIGNMENT_COLUMNS, *frame.columns}
-    input_names = _dedupe_input_names([str(c) for c in result.table.columns], taken=taken)
-    inputs = result.table.reset_index(drop=True).copy()
+    input_names = _dedupe_input_names([str(c) for c in inputs.columns], taken=taken)
+    inputs = inputs.reset_index(drop=True).copy()
     inputs.columns = pd.Index(input_names, dtype=object)
     return pd.concat([frame, inputs], axis=1)
 

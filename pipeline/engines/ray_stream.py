@@ -894,67 +894,38 @@ class _AssignPart:
         *,
         source: str,
     ) -> pd.DataFrame:
-        """The columns of ``assignments.csv`` (:func:`pipeline.export.assignments_frame`) for one part."""
-        from pipeline.export import ASSIGNMENT_COLUMNS, COORD_DECIMALS, _dedupe_input_names
-        from pipeline.load.stream import SOURCE_COLUMN
+        """The columns of ``assignments.csv`` for one part (:func:`pipeline.export.assignment_rows`)."""
+        from pipeline.export import assignment_rows
         from pipeline.sentiment.base import LABELS, codes_from_scores
 
         excluded = labels == -2
-        names, theme_of, theme_names = self.bank["names"], self.bank["theme_of"], self.bank["theme_names"]
-        topic_id = pd.array(labels, dtype="Int64")
-        topic_id[excluded] = pd.NA
-        themes = np.asarray([theme_of.get(int(label), -1) for label in labels], dtype=np.int64)
-        theme_id = pd.array(themes, dtype="Int64")
-        theme_id[excluded] = pd.NA
-        if not theme_of:
-            theme_id[:] = pd.NA
-        has_sentiment = self.bank["sentiment"] is not None
-        codes = (
-            codes_from_scores(np.nan_to_num(scores)) if has_sentiment else np.zeros(len(rows), dtype=np.int8)
-        )
-        empty = pd.array([pd.NA] * len(rows), dtype="Int64")
-        columns: dict[str, Any] = {
-            "row": rows,
-            "topic_id": topic_id,
-            "topic_name": pd.Series(
-                [
-                    "" if bad else names.get(int(label), "")
-                    for label, bad in zip(labels, excluded, strict=True)
-                ],
-                dtype=object,
-            ),
-            "language": pd.Series(languages, dtype=object),
-            "status": pd.Series(status, dtype=object),
-            "x": np.round(coords[:, 0], COORD_DECIMALS),
-            "y": np.round(coords[:, 1], COORD_DECIMALS),
-            "theme_id": theme_id,
-            "theme_name": pd.Series(
-                [
-                    "" if bad or not theme_of else theme_names.get(int(th), "")
-                    for th, bad in zip(themes, excluded, strict=True)
-                ],
-                dtype=object,
-            ),
-            "other_topic_ids": pd.Series([""] * len(rows), dtype=object),
-            "sentiment": pd.Series(
-                [
-                    "" if bad or not has_sentiment else LABELS[int(c) + 1]
-                    for c, bad in zip(codes, excluded, strict=True)
-                ],
-                dtype=object,
-            ),
-            "sentiment_score": np.round(scores, 4),
-            "near_duplicate_group": empty,
-            "near_duplicate_count": empty.copy(),
-        }
-        assert tuple(columns) == ASSIGNMENT_COLUMNS, "keep in step with pipeline.export.assignments_frame"
-        columns[SOURCE_COLUMN] = pd.Series([source] * len(rows), dtype=object)
-        out = pd.DataFrame(columns)
+        sentiment = None
+        if self.bank["sentiment"] is not None:
+            codes = codes_from_scores(np.nan_to_num(scores))
+            sentiment = {
+                "sentiment": pd.Series(
+                    ["" if bad else LABELS[int(c) + 1] for c, bad in zip(codes, excluded, strict=True)],
+                    dtype=object,
+                ),
+                "sentiment_score": np.round(scores, 4),
+            }
         inputs = frame.reindex(columns=[f"in:{c}" for c in self.columns]).fillna("").astype(str)
-        inputs.columns = pd.Index(
-            _dedupe_input_names(list(self.columns), taken={*ASSIGNMENT_COLUMNS, *out.columns}), dtype=object
+        inputs.columns = pd.Index(self.columns, dtype=object)
+        return assignment_rows(
+            rows=rows,
+            labels=labels,
+            coords=coords,
+            languages=languages.tolist(),
+            status=status.tolist(),
+            names=self.bank["names"],
+            theme_of=self.bank["theme_of"],
+            theme_names=self.bank["theme_names"],
+            other_topics=[""] * len(rows),
+            sentiment=sentiment,
+            near_duplicates=None,  # not computed for streamed runs
+            sources=[source] * len(rows),
+            inputs=inputs,
         )
-        return pd.concat([out, inputs.reset_index(drop=True)], axis=1)
 
 
 __all__ = ["estimate_rows", "release", "run_streamed", "wants_stream"]
