@@ -342,19 +342,11 @@ class RayStages:
             return Embeddings(
                 np.zeros((0, embedder.dim), dtype=np.float32), embedder.model_id, embedder.device
             )
-        options: dict[str, Any] = {"num_cpus": 1}
-        size = self.cpus
-        spec = EMBEDDERS.get(embedder.name)
-        if spec is not None and embedder.name != "fake":  # rebuilt in each actor from its name
-            payload: dict[str, Any] = {"name": embedder.name, "options": dict(self.config.model_options)}
-            device = "cuda" if str(embedder.device).startswith("cuda") else "cpu"
-            payload["device"] = device
-            if device == "cuda":
-                options, size = {"num_gpus": 1}, max(1, self.gpus)
-            elif embedder.name == "openai":
-                options, size = {"num_cpus": 0.25}, 4
-        else:  # an embedder object the caller made (tests, benchmarks): shipped as it is
-            payload = {"instance": embedder}
+        by_name = EMBEDDERS.get(embedder.name) is not None and embedder.name != "fake"
+        payload, options, size = embed_pool(
+            name=embedder.name, device=str(embedder.device), instance=None if by_name else embedder,
+            model_options=self.config.model_options, cpus=self.cpus, gpus=self.gpus,
+        )  # fmt: skip
         self.details["embed_actors"] = size
         self.details["embed_actor_resources"] = options
         frame = pd.DataFrame({"i": np.arange(n), "text": list(texts)})
@@ -490,6 +482,36 @@ class RayStages:
         return ray.data.from_pandas(parts)
 
 
+def embed_pool(
+    *, name: str, device: str, instance: Embedder | None, model_options: dict[str, Any], cpus: int, gpus: int
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """``(payload, Ray resources per actor, actors)`` of an embedding actor pool (:func:`actor_embedder`).
+
+    A registry model (``instance`` ``None``) is rebuilt in each actor from its name: one actor per
+    GPU for a model on CUDA, a few light client actors for ``openai``, else one per CPU. An embedder
+    object the caller made (tests, benchmarks) is shipped as it is, one actor per CPU.
+    """
+    options: dict[str, Any] = {"num_cpus": 1}
+    if instance is not None:
+        return {"instance": instance}, options, cpus
+    on = "cuda" if device.startswith("cuda") else "cpu"
+    payload = {"name": name, "options": dict(model_options), "device": on}
+    if on == "cuda":
+        return payload, {"num_gpus": 1}, max(1, gpus)
+    if name == "openai":
+        return payload, {"num_cpus": 0.25}, 4
+    return payload, options, cpus
+
+
+def actor_embedder(payload: dict[str, Any]) -> Embedder:
+    """The embedder an actor of :func:`embed_pool` uses."""
+    if "instance" in payload:
+        return payload["instance"]  # type: ignore[no-any-return]
+    from pipeline.embedders.registry import create_embedder
+
+    return create_embedder(payload["name"], device=payload["device"], **payload["options"])
+
+
 def _pool(cpus: int) -> Any:
     import ray.data
 
@@ -604,12 +626,7 @@ def _classify(batch: pd.DataFrame) -> pd.DataFrame:
 
 class _EmbedActor:
     def __init__(self, payload: dict[str, Any]) -> None:
-        if "instance" in payload:
-            self.embedder = payload["instance"]
-        else:
-            from pipeline.embedders.registry import create_embedder
-
-            self.embedder = create_embedder(payload["name"], device=payload["device"], **payload["options"])
+        self.embedder = actor_embedder(payload)
 
     def __call__(self, batch: pd.DataFrame) -> dict[str, np.ndarray]:
         from pipeline.embed import embed_texts
@@ -617,7 +634,7 @@ class _EmbedActor:
         texts = batch["text"].astype(str).tolist()
         out = embed_texts(texts, embedder=self.embedder, cache=None)
         limit = self.embedder.max_chars_hint
-        truncated = np.array([bool(limit) and len(t) > limit for t in texts], dtype=bool)
+        truncated = np.array([bool(limit and len(t) > limit) for t in texts], dtype=bool)
         return {"i": batch["i"].to_numpy(), "vec": out.vectors, "truncated": truncated}
 
 

@@ -248,7 +248,12 @@ def _run(
     # 3. assign every part on Ray ------------------------------------------------------------
     t = time.perf_counter()
     bank = _bank(sample, sample_rows, config=config)
-    payload, options, size = _embedder_payload(sample, embedder, helper, config=config)
+    from pipeline.engines.ray import embed_pool
+
+    payload, options, size = embed_pool(
+        name=str(sample.manifest.get("model_name")), device=str(sample.manifest.get("device", "")),
+        instance=embedder, model_options=config.model_options, cpus=helper.cpus, gpus=helper.gpus,
+    )  # fmt: skip
     tasks = []
     for number, record in enumerate(records):
         offset = layout["offsets"][int(record["file"])]
@@ -507,27 +512,6 @@ def _bank(sample: RunResult, sample_rows: np.ndarray, *, config: RunConfig) -> d
     }
 
 
-def _embedder_payload(
-    sample: RunResult, embedder: Embedder | None, helper: Any, *, config: RunConfig
-) -> tuple[dict[str, Any], dict[str, Any], int]:
-    """How each assign actor gets its embedder, its Ray resources, and how many actors."""
-    name = str(sample.manifest.get("model_name"))
-    if embedder is not None:  # an embedder object the caller made (tests, benchmarks): shipped as it is
-        payload: dict[str, Any] = {"instance": embedder}
-    else:  # rebuilt in each actor from its registry name
-        payload = {"name": name, "options": dict(config.model_options)}
-    options: dict[str, Any] = {"num_cpus": 1}
-    size = helper.cpus
-    device = "cuda" if str(sample.manifest.get("device", "")).startswith("cuda") else "cpu"
-    if "name" in payload:
-        payload["device"] = device
-        if device == "cuda":
-            options, size = {"num_gpus": 1}, max(1, helper.gpus)
-        elif name == "openai":
-            options, size = {"num_cpus": 0.25}, 4
-    return payload, options, size
-
-
 def _assemble(
     sample: RunResult,
     *,
@@ -783,14 +767,10 @@ class _AssignPart:
         import ray
         from sklearn.neighbors import KNeighborsClassifier
 
+        from pipeline.engines.ray import actor_embedder
         from pipeline.reduce import placement_search
 
-        if "instance" in payload:
-            self.embedder = payload["instance"]
-        else:
-            from pipeline.embedders.registry import create_embedder
-
-            self.embedder = create_embedder(payload["name"], device=payload["device"], **payload["options"])
+        self.embedder = actor_embedder(payload)
         self.bank = ray.get(bank[0])
         self.columns = columns
         self.finders = finders
