@@ -585,27 +585,37 @@ class _ReadShard:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _normalise(batch: pd.DataFrame, *, max_chars: int) -> pd.DataFrame:
+def normalise_block(
+    cells: Sequence[str], status: Sequence[str], *, max_chars: int
+) -> tuple[Documents, list[str]]:
+    """One block's cells through :func:`pipeline.documents.prepare_documents`: the documents, and each
+    row's status with the block's own duplicates left ``ok`` (duplicates over all rows are the
+    driver's, or the duplicate finders', to mark)."""
     from pipeline.documents import prepare_documents
     from pipeline.types import LoadReport
 
-    frame = pd.DataFrame({"t": batch["cell"].astype(str).to_numpy()})
     table = LoadedTable(
-        frame=frame,
-        report=LoadReport(filename="", format="", sha256="", rows_read=len(frame), columns=("t",)),
-        row_status=tuple(batch["status"].astype(str)),
+        frame=pd.DataFrame({"t": np.asarray(cells, dtype=object)}),
+        report=LoadReport(filename="", format="", sha256="", rows_read=len(cells), columns=("t",)),
+        row_status=tuple(status),
     )
     docs = prepare_documents(table, text_column="t", max_chars=max_chars)
+    return docs, [STATUS_OK if s.startswith("duplicate_of:") else s for s in docs.status]
+
+
+def _normalise(batch: pd.DataFrame, *, max_chars: int) -> pd.DataFrame:
+    docs, status = normalise_block(
+        batch["cell"].astype(str).tolist(), batch["status"].astype(str).tolist(), max_chars=max_chars
+    )
     issues: dict[int, list[Any]] = {}
     for issue in docs.issues:
         issues.setdefault(issue.row, []).append([issue.reason, issue.detail])
-    status = ["ok" if s.startswith("duplicate_of:") else s for s in docs.status]  # merged on the driver
     return pd.DataFrame(
         {
             "row": batch["row"].to_numpy(),
             "text": list(docs.texts),
             "status": status,
-            "issues": [json.dumps(issues[r]) if r in issues else "" for r in range(len(frame))],
+            "issues": [json.dumps(issues[r]) if r in issues else "" for r in range(len(batch))],
         }
     )
 

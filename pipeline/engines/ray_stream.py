@@ -660,7 +660,7 @@ def _prepare(
 ) -> pd.DataFrame:
     """Read one shard, normalise its texts, hash them to the duplicate finders; write the prepared
     rows, return the counts."""
-    from pipeline.documents import prepare_documents
+    from pipeline.engines.ray import normalise_block
     from pipeline.load.stream import iter_batches
 
     shard = batch.iloc[0].to_dict()
@@ -690,13 +690,7 @@ def _prepare(
             cells = pd.Series([""] * n, dtype=object)
         else:
             cells = pd.Series([], dtype=object)
-        table = LoadedTable(
-            frame=pd.DataFrame({"t": cells.to_numpy()}),
-            report=LoadReport(filename="", format="", sha256="", rows_read=n, columns=("t",)),
-            row_status=tuple(part.row_status),
-        )
-        docs = prepare_documents(table, text_column="t", max_chars=max_chars)
-        status = ["ok" if s.startswith("duplicate_of:") else s for s in docs.status]
+        docs, status = normalise_block(cells.tolist(), list(part.row_status), max_chars=max_chars)
         text_issues += [[int(local[i.row]), i.reason, i.detail] for i in docs.issues]
         statuses.update(s.split(":", 1)[0] for s in status)
         ok = np.asarray([s == STATUS_OK for s in status], dtype=bool)
