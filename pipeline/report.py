@@ -705,21 +705,6 @@ XLSX_MAX_ROWS = 250_000
 and a sheet that size is barely usable in a spreadsheet; ``assignments.csv`` has every row."""
 
 
-def _write_csv_from_parts(path: Path, parts: Path) -> None:
-    """``assignments.csv`` from a streamed run's parts (:func:`pipeline.engines.parts.write_csv_from_parts`)."""
-    from pipeline.engines.parts import write_csv_from_parts
-
-    try:
-        write_csv_from_parts(path, parts)
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot write {path} ({exc.strerror or exc}). Check the folder's permissions and free disk space.",
-            code="output",
-            detail=repr(exc),
-        ) from exc
-    logger.info("wrote %s from %s", path, parts)
-
-
 def write_report(
     result: RunResult, out_dir: Path, *, xlsx_max_rows: int | None = XLSX_MAX_ROWS
 ) -> list[Path]:
@@ -771,24 +756,24 @@ def write_report(
             )
             continue
         path = out_dir / name
-        if name == "assignments.csv" and result.row_parts is not None:  # a streamed run: from its parts
-            _write_csv_from_parts(path, Path(result.row_parts))
-            written.append(path)
-            continue
         if name == "report.xlsx" and result.row_parts is not None:
             logger.warning(
                 "report.xlsx skipped: a streamed run's rows are in assignments.csv and assignments/"
             )
             continue
-        data = producers[name]()
         try:
-            atomic_write_bytes(path, data)
+            if name == "assignments.csv" and result.row_parts is not None:  # a streamed run: its parts
+                from pipeline.engines.parts import write_csv_from_parts
+
+                write_csv_from_parts(path, Path(result.row_parts))
+            else:
+                atomic_write_bytes(path, producers[name]())
         except OSError as exc:
             raise ConfigError(
                 f"Cannot write {path} ({exc.strerror or exc}). Check the folder's permissions and free disk space.",
                 code="output",
                 detail=repr(exc),
             ) from exc
-        logger.info("wrote %s (%d bytes)", path, len(data))
+        logger.info("wrote %s (%d bytes)", path, path.stat().st_size)
         written.append(path)
     return written
