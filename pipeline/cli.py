@@ -559,7 +559,11 @@ def _run(args: argparse.Namespace) -> int:
 
         print_taxonomy_summary(result)
     print(f"Report written to {args.out}/: " + ", ".join(p.name for p in written))
-    if args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
+    if result.row_parts is not None:
+        print(
+            "report.xlsx is not written for a streamed Ray run: every row is in assignments.csv and assignments/."
+        )
+    elif args.xlsx == "auto" and not any(p.name == "report.xlsx" for p in written):
         print(
             f"report.xlsx skipped for {ledger.rows_read:,} rows (over {XLSX_MAX_ROWS:,}); use --xlsx always to write it."
         )

@@ -156,6 +156,7 @@ def test_cli_streams_a_folder_into_csv_and_parts_and_refuses_to_rerun_it(tmp_pat
     assert csv["row"].tolist() == list(range(2400))
     assert sorted(p.name for p in (out / "assignments").glob("*.parquet"))
     assert not (out / "report.xlsx").exists()
+    assert "report.xlsx is not written for a streamed Ray run" in done.stdout
     assert "Streamed on Ray: 2,400 rows assigned to topics fitted on 1,000 sampled texts" in (
         out / "report.html"
     ).read_text(encoding="utf-8")
